@@ -1,0 +1,109 @@
+/**
+ * `criu-lens`: the analysis of the editor, on the command line (DESIGN.md §7).
+ * Exit codes: 0 no error finding, 1 at least one error finding, 2 usage or I/O error.
+ */
+import { readFileSync } from 'node:fs';
+import { analyseDocuments, type SourceDocument } from './analysis';
+import { compareFindings } from './core/finding';
+import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
+import { formatText, summary, toReport } from './cli/output';
+import { version } from '../../package.json';
+
+const usage = `Usage: criu-lens check [--format text|json] [--language ID] FILE...
+       criu-lens --help | --version
+
+Analyses CRIU logs and netfilter rulesets together and prints findings.
+  --format text|json  text (default): path:line:col: severity: message [code]
+                      json: one object, 0-based LSP-style ranges
+  --language ID       treat every FILE as ID (${languageIds.join(', ')})
+                      instead of detecting each file's language from its content
+Exit status: 0 no errors found, 1 errors found, 2 usage or I/O error.`;
+
+class UsageError extends Error {}
+
+interface CheckOptions {
+  format: 'text' | 'json';
+  language?: LanguageId;
+  files: string[];
+}
+
+function parseCheckArgs(args: string[]): CheckOptions {
+  const options: CheckOptions = { format: 'text', files: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--format') {
+      const v = value();
+      if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text or json)`);
+      options.format = v;
+    } else if (flag === '--language') {
+      const v = value();
+      if (!isLanguageId(v)) throw new UsageError(`unknown language '${v}' (${languageIds.join(', ')})`);
+      options.language = v;
+    } else if (arg === '--') {
+      options.files.push(...args.slice(i + 1));
+      break;
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new UsageError(`unknown option '${arg}'`);
+    } else {
+      options.files.push(arg);
+    }
+  }
+  if (options.files.length === 0) throw new UsageError('no FILE given');
+  return options;
+}
+
+function check(options: CheckOptions): number {
+  const documents: SourceDocument[] = [];
+  for (const path of options.files) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      process.stderr.write(`criu-lens: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+    const language = options.language ?? detectLanguage(path, text);
+    if (!language) {
+      process.stderr.write(`criu-lens: cannot tell what ${path} is (not a CRIU log or a ruleset?); name it with --language\n`);
+      return 2;
+    }
+    documents.push({ doc: path, language, text });
+  }
+  const findings = analyseDocuments(documents).sort(compareFindings);
+  const files = documents.map((d) => ({ path: d.doc, language: d.language }));
+  if (options.format === 'json') {
+    process.stdout.write(JSON.stringify(toReport(files, findings)) + '\n');
+  } else {
+    process.stdout.write(formatText(findings));
+    process.stderr.write(summary(files.length, findings) + '\n');
+  }
+  return findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  if (command === '--version') {
+    process.stdout.write(version + '\n');
+    return 0;
+  }
+  try {
+    if (command === 'check') return check(parseCheckArgs(rest));
+    throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`criu-lens: ${e.message}\n${usage}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,45 @@
+import type { Finding } from '../core/finding';
+import type { LanguageId } from '../core/language';
+
+/** The JSON shape of `criu-lens check --format json` (DESIGN.md §7; keep it stable). */
+export interface CheckReport {
+  files: { path: string; language: LanguageId }[];
+  findings: {
+    path: string;
+    range: Finding['range'];
+    severity: Finding['severity'];
+    code: string;
+    message: string;
+    related: { path: string; range: Finding['range']; message: string }[];
+  }[];
+}
+
+export function toReport(files: CheckReport['files'], findings: readonly Finding[]): CheckReport {
+  return {
+    files,
+    findings: findings.map((f) => ({
+      path: f.doc,
+      range: f.range,
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      related: f.related.map((r) => ({ path: r.doc, range: r.range, message: r.message })),
+    })),
+  };
+}
+
+/** Compiler style, 1-based: `path:line:col: severity: message [code]`, related locations indented below. */
+export function formatText(findings: readonly Finding[]): string {
+  const out: string[] = [];
+  for (const f of findings) {
+    out.push(`${f.doc}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`);
+    for (const r of f.related) out.push(`    ${r.doc}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.message}`);
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+export function summary(fileCount: number, findings: readonly Finding[]): string {
+  const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ${count('information') + count('hint')} notes in ${plural(fileCount, 'file')}`;
+}
