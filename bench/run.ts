@@ -1,1 +1,48 @@
-console.log('bench placeholder');
+/**
+ * `npm run bench`: each figure beside a baseline from the same run (see harness.ts).
+ * Inputs come from examples/ and, where present, the shared corpus beside the clone.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { criuLogFindings } from '../server/src/criu/findings';
+import { parseCriuLog } from '../server/src/criu/logModel';
+import { printRows, time, type Row } from './harness';
+
+const root = join(__dirname, '..', '..');
+const corpus = join(root, '..', 'shared', 'corpus', 'criu-real');
+
+/** All real CRIU logs (or the examples when the corpus is absent) joined into one file. */
+function criuLogInput(): { path: string; text: string } {
+  const parts: string[] = [];
+  if (existsSync(corpus)) {
+    for (const dir of readdirSync(corpus).sort()) {
+      for (const name of ['dump.log', 'restore.log']) {
+        const p = join(corpus, dir, name);
+        if (existsSync(p)) parts.push(readFileSync(p, 'utf8'));
+      }
+    }
+  }
+  parts.push(readFileSync(join(root, 'examples', 'restore.log'), 'utf8'), readFileSync(join(root, 'examples', 'dump.log'), 'utf8'));
+  const text = parts.join('');
+  const path = join(mkdtempSync(join(tmpdir(), 'criu-lens-bench-')), 'joined.log');
+  writeFileSync(path, text);
+  return { path, text };
+}
+
+const rows: Row[] = [];
+
+{
+  const { path, text } = criuLogInput();
+  const lineCount = text.split('\n').length;
+  rows.push({
+    name: `CRIU log: parse + findings (${lineCount.toLocaleString('en')} lines)`,
+    figure: time(() => criuLogFindings(path, parseCriuLog(readFileSync(path, 'utf8')))),
+    baselineName: '`grep -n Error` on the same file (process spawn included)',
+    baseline: time(() => spawnSync('grep', ['-n', 'Error', path], { encoding: 'utf8' })),
+    units: { count: lineCount, name: 'lines' },
+  });
+}
+
+printRows(rows);

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { distDir, examplesDir, repoRoot } from '../support/paths';
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(distDir, 'cli.js'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('check on the bundled examples: compiler-style text, exit 1 for the failed restore', () => {
+  const r = cli('check', 'examples/restore.log', 'examples/dump.log', 'examples/iptables.rules');
+  assert.equal(r.code, 1, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const eperm = lines.find((l) => l.includes('[criu.soccr-fin-eperm]'));
+  assert.ok(eperm, r.stdout);
+  const [, line, col] = /^examples\/restore\.log:(\d+):(\d+): error: Unable to send a fin packet/.exec(eperm) ?? [];
+  assert.ok(line, eperm);
+  const source = readFileSync(join(examplesDir, 'restore.log'), 'utf8').split('\n')[Number(line) - 1];
+  assert.equal(source.slice(Number(col) - 1).slice(0, 6), 'Error ', '1-based column points at the level prefix');
+  for (const l of lines) assert.match(l, /^(examples\/\S+:\d+:\d+: (error|warning|information|hint): .* \[[\w.-]+\]|\s{4}\S+:\d+:\d+: .*)$/);
+  assert.match(r.stderr, /\d+ errors?, \d+ warnings?, \d+ notes in 3 files/);
+});
+
+test('check --format json follows the documented shape with 0-based positions', () => {
+  const r = cli('check', '--format', 'json', 'examples/restore.log', 'examples/iptables.rules');
+  assert.equal(r.code, 1);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.files, [
+    { path: 'examples/restore.log', language: 'criu-log' },
+    { path: 'examples/iptables.rules', language: 'iptables-save' },
+  ]);
+  const eperm = report.findings.find((f: { code: string }) => f.code === 'criu.soccr-fin-eperm');
+  assert.deepEqual(Object.keys(eperm).sort(), ['code', 'message', 'path', 'range', 'related', 'severity']);
+  const text = readFileSync(join(examplesDir, 'restore.log'), 'utf8').split('\n');
+  assert.match(text[eperm.range.start.line].slice(eperm.range.start.character), /^Error \(soccr\/soccr\.c:\d+\): Unable to send a fin packet/);
+  assert.equal(eperm.severity, 'error');
+});
+
+test('exit 0 without error findings, whatever the file name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'criu-lens-'));
+  const file = join(dir, 'notes.txt');
+  writeFileSync(file, '(00.000001) Version: 4.2 (gitid v4.2)\n(00.1) Restore finished successfully. Tasks resumed.\n');
+  const r = cli('check', '--format=json', file);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { files: [{ path: file, language: 'criu-log' }], findings: [] });
+});
+
+test('--language overrides detection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'criu-lens-'));
+  const file = join(dir, 'x');
+  writeFileSync(file, 'Error (criu/x.c:1): y\n');
+  assert.equal(cli('check', file).code, 2, 'undetectable without --language');
+  const r = cli('check', '--language', 'criu-log', file);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /x:1:1: error: y \(criu\/x\.c:1\) \[criu\.error\]/);
+});
+
+test('usage and I/O errors exit 2 with a message on stderr', () => {
+  for (const args of [[], ['check'], ['frobnicate'], ['check', '--format', 'xml', 'a'], ['check', '--language', 'cobol', 'a'], ['check', '--bogus', 'a']]) {
+    const r = cli(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, /^criu-lens: /, args.join(' '));
+    assert.equal(r.stdout, '');
+  }
+  const missing = cli('check', 'examples/no-such-file.log');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read examples\/no-such-file\.log: ENOENT/);
+  assert.equal(cli('--help').code, 0);
+  assert.match(cli('--version').stdout, /^\d+\.\d+\.\d+\n$/);
+});

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { distDir } from './paths';
+
+export interface PublishedDiagnostics {
+  uri: string;
+  version?: number;
+  diagnostics: {
+    range: { start: { line: number; character: number }; end: { line: number; character: number } };
+    severity?: number;
+    code?: string | number;
+    source?: string;
+    message: string;
+    tags?: number[];
+  }[];
+}
+
+/** The real bundled server, spawned as an editor would (`node dist/server.js --stdio`), spoken to over JSON-RPC. */
+export class ServerUnderTest {
+  readonly process: ChildProcessWithoutNullStreams;
+  readonly connection: MessageConnection;
+  readonly stderr: string[] = [];
+  private readonly waiters: { uri: string; resolve: (p: PublishedDiagnostics) => void }[] = [];
+  private readonly published: PublishedDiagnostics[] = [];
+
+  constructor() {
+    this.process = spawn(process.execPath, [join(distDir, 'server.js'), '--stdio'], { stdio: 'pipe' });
+    this.process.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    this.connection = createMessageConnection(new StreamMessageReader(this.process.stdout), new StreamMessageWriter(this.process.stdin));
+    this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishedDiagnostics) => {
+      const i = this.waiters.findIndex((w) => w.uri === p.uri);
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(p);
+      else this.published.push(p);
+    });
+    this.connection.listen();
+  }
+
+  async initialize(): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
+    const result = await this.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await this.connection.sendNotification('initialized', {});
+    return result as { capabilities: Record<string, unknown>; serverInfo?: { name: string } };
+  }
+
+  open(uri: string, languageId: string, text: string, version = 1): Promise<void> {
+    return this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version, text } });
+  }
+
+  /** The next diagnostics published for `uri` (or one already received and not yet taken). */
+  nextDiagnostics(uri: string, timeoutMs = 10000): Promise<PublishedDiagnostics> {
+    const i = this.published.findIndex((p) => p.uri === uri);
+    if (i >= 0) return Promise.resolve(this.published.splice(i, 1)[0]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`)), timeoutMs);
+      this.waiters.push({ uri, resolve: (p) => { clearTimeout(timer); resolve(p); } });
+    });
+  }
+
+  async shutdown(): Promise<number | null> {
+    const exited = new Promise<number | null>((resolve) => this.process.once('exit', (code) => resolve(code)));
+    await this.connection.sendRequest('shutdown');
+    await this.connection.sendNotification('exit');
+    const code = await exited;
+    this.connection.dispose();
+    return code;
+  }
+}
