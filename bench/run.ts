@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { criuLogFindings } from '../server/src/criu/findings';
 import { parseCriuLog } from '../server/src/criu/logModel';
 import { printRows, time, type Row } from './harness';
+import { iptablesSaveParseBench } from './iptables';
 
 const root = join(__dirname, '..', '..');
 const corpus = join(root, '..', 'shared', 'corpus', 'criu-real');
@@ -45,4 +46,16 @@ const rows: Row[] = [];
   });
 }
 
+const skipped: { name: string; reason: string }[] = [];
+const notes: string[] = [];
+{
+  const outcome = iptablesSaveParseBench();
+  if ('row' in outcome) {
+    rows.push(outcome.row);
+    notes.push(...outcome.notes.map((n) => `${outcome.row.name}: ${n}`));
+  } else skipped.push(outcome.skipped);
+}
+
 printRows(rows);
+for (const s of skipped) console.log(`${s.name.padEnd(44)} skipped: ${s.reason}`);
+for (const n of notes) console.log(`note: ${n}`);

@@ -1,7 +1,11 @@
 import type { Finding } from './core/finding';
 import type { LanguageId } from './core/language';
 import { criuLogFindings } from './criu/findings';
-import { parseCriuLog } from './criu/logModel';
+import { parseCriuLog, type CriuLog } from './criu/logModel';
+import { iptablesFindings } from './netfilter/iptables/findings';
+import type { DumpLine } from './netfilter/iptables/lineGrammar';
+import type { IptablesRuleset } from './netfilter/iptables/model';
+import { parseIptablesSave } from './netfilter/iptables/ruleset';
 
 /** A document as both front ends hand it to the analysis: an id (uri or path), its language and text. */
 export interface SourceDocument {
@@ -10,16 +14,41 @@ export interface SourceDocument {
   text: string;
 }
 
-/**
- * The single entry point from text to findings, shared by the language server and the CLI.
- * Rulesets have no findings of their own yet: their parser arrives with the iptables issue.
- */
-export function analyseDocuments(documents: readonly SourceDocument[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const document of documents) {
-    if (document.language === 'criu-log') {
-      findings.push(...criuLogFindings(document.doc, parseCriuLog(document.text)));
-    }
+/** The parsed form of a document, by language. */
+export type DocumentModel =
+  | { language: 'criu-log'; log: CriuLog }
+  | { language: 'iptables-save'; ruleset: IptablesRuleset }
+  | { language: 'nftables' };
+
+/** Per-document memory kept between edits by a long-lived caller (the server). */
+export interface ParseCache {
+  iptablesLines?: Map<string, DumpLine>;
+}
+
+export function buildModel(document: SourceDocument, cache?: ParseCache): DocumentModel {
+  switch (document.language) {
+    case 'criu-log':
+      return { language: 'criu-log', log: parseCriuLog(document.text) };
+    case 'iptables-save':
+      return { language: 'iptables-save', ruleset: parseIptablesSave(document.text, { cache: cache?.iptablesLines }) };
+    case 'nftables':
+      // The nftables parser arrives with the nftables issue; until then such files have no findings.
+      return { language: 'nftables' };
   }
-  return findings;
+}
+
+export function modelFindings(doc: string, model: DocumentModel): Finding[] {
+  switch (model.language) {
+    case 'criu-log':
+      return criuLogFindings(doc, model.log);
+    case 'iptables-save':
+      return iptablesFindings(doc, model.ruleset);
+    case 'nftables':
+      return [];
+  }
+}
+
+/** The single entry point from text to findings, shared by the language server and the CLI. */
+export function analyseDocuments(documents: readonly SourceDocument[]): Finding[] {
+  return documents.flatMap((d) => modelFindings(d.doc, buildModel(d)));
 }

@@ -5,9 +5,13 @@
  */
 import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyseDocuments } from './analysis';
+import { modelFindings, type DocumentModel } from './analysis';
 import { isLanguageId } from './core/language';
+import { DocumentModels } from './documentModels';
+import type { IptablesRuleset } from './netfilter/iptables/model';
 import { diagnosticsByDocument } from './features/diagnostics';
+import { hover } from './features/hover';
+import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
 import { version } from '../../package.json';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -20,15 +24,31 @@ const pending = new Map<string, NodeJS.Timeout>();
 connection.onInitialize(() => ({
   capabilities: {
     textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+    hoverProvider: true,
+    definitionProvider: true,
+    referencesProvider: true,
+    documentSymbolProvider: true,
+    foldingRangeProvider: true,
+    workspaceSymbolProvider: true,
   },
   serverInfo: { name: 'criu-netfilter-lens', version },
 }));
 
+const models = new DocumentModels();
+
+/** The model of an open document in one of our languages, parsed once per version. */
+function modelOf(uri: string): DocumentModel | undefined {
+  const document = documents.get(uri);
+  if (!document || !isLanguageId(document.languageId)) return undefined;
+  return models.get(uri, document.languageId, document.version, () => document.getText());
+}
+
 function validate(uri: string): void {
   pending.delete(uri);
   const document = documents.get(uri);
-  if (!document || !isLanguageId(document.languageId)) return;
-  const findings = analyseDocuments([{ doc: uri, language: document.languageId, text: document.getText() }]);
+  const model = modelOf(uri);
+  if (!document || !model) return;
+  const findings = modelFindings(uri, model);
   for (const [doc, diagnostics] of diagnosticsByDocument([uri], findings)) {
     void connection.sendDiagnostics({ uri: doc, version: document.version, diagnostics });
   }
@@ -52,7 +72,27 @@ documents.onDidClose((e) => {
   clearTimeout(pending.get(e.document.uri));
   pending.delete(e.document.uri);
   seen.delete(e.document.uri);
+  models.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+const withModel = <T>(uri: string, empty: T, fn: (model: DocumentModel) => T): T => {
+  const model = modelOf(uri);
+  return model ? fn(model) : empty;
+};
+
+connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position)));
+connection.onDefinition((p) => withModel(p.textDocument.uri, null, (m) => definition(p.textDocument.uri, m, p.position)));
+connection.onReferences((p) => withModel(p.textDocument.uri, [], (m) => references(p.textDocument.uri, m, p.position, p.context.includeDeclaration)));
+connection.onDocumentSymbol((p) => withModel(p.textDocument.uri, [], (m) => documentSymbols(m)));
+connection.onFoldingRanges((p) => withModel(p.textDocument.uri, [], (m) => foldingRanges(m)));
+connection.onWorkspaceSymbol((p) => {
+  const rulesets: [string, IptablesRuleset][] = [];
+  for (const document of documents.all()) {
+    const model = modelOf(document.uri);
+    if (model?.language === 'iptables-save') rulesets.push([document.uri, model.ruleset]);
+  }
+  return workspaceSymbols(p.query, rulesets);
 });
 
 documents.listen(connection);

@@ -1,0 +1,121 @@
+/**
+ * iptables-save benchmarks. The input is a generated kube-proxy-style dump (bench/generate/kubeDump.ts);
+ * the baseline is the real `iptables-legacy-restore --test` on the same file, run inside a throw-away
+ * network namespace that this module creates once and always deletes. Where that baseline cannot be
+ * measured (not root, no `ip netns`, no iptables-legacy-restore), the row is skipped with the reason:
+ * never a made-up baseline.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseIptablesSave } from '../server/src/netfilter/iptables/ruleset';
+import { generateKubeDump } from './generate/kubeDump';
+import { time, type Row } from './harness';
+
+export type BenchOutcome = { row: Row; notes: string[] } | { skipped: { name: string; reason: string } };
+
+const RULES = 100_000;
+const BASELINE = 'iptables-legacy-restore';
+
+/** Why the kernel-side baseline cannot run here, or undefined when it can. */
+function baselineUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'needs root (ip netns add)';
+  const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' });
+  if (ip.error || ip.status !== 0) return '`ip` (iproute2) not found';
+  const restore = spawnSync(BASELINE, ['-V'], { encoding: 'utf8' });
+  if (restore.error || restore.status !== 0) return `\`${BASELINE}\` not found (Debian: apt-get install iptables)`;
+  return undefined;
+}
+
+function ip(args: string[]): { ok: boolean; stderr: string } {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  return { ok: !r.error && r.status === 0, stderr: (r.stderr || r.error?.message || '').trim() };
+}
+
+/** `iptables-legacy-restore --test < path` inside `ns`; the child reads the file itself. */
+function restoreTest(ns: string, path: string): { code: number; stderr: string } {
+  const fd = openSync(path, 'r');
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', ns, BASELINE, '--test'], { stdio: [fd, 'ignore', 'pipe'], encoding: 'utf8' });
+    const why = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : '');
+    return { code: r.status ?? -1, stderr: `${r.stderr ?? ''}${why}`.trim() };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** "iptables-save: parse + index (100,000 rules)": our parser against iptables-legacy-restore --test. */
+export function iptablesSaveParseBench(): BenchOutcome {
+  const name = `iptables-save: parse + index (${RULES.toLocaleString('en')} rules)`;
+  const unavailable = baselineUnavailable();
+  if (unavailable) return { skipped: { name, reason: `baseline ${BASELINE} --test: ${unavailable}` } };
+
+  const dir = mkdtempSync(join(tmpdir(), 'criu-lens-bench-'));
+  const path = join(dir, 'kube-proxy.rules');
+  const text = generateKubeDump(RULES);
+  writeFileSync(path, text);
+  const lineCount = text.split('\n').length - 1;
+  const sizeMb = Buffer.byteLength(text) / 1e6;
+
+  const ns = `criu-lens-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const added = ip(['netns', 'add', ns]);
+  if (!added.ok) {
+    rmSync(dir, { recursive: true, force: true });
+    return { skipped: { name, reason: `cannot create a network namespace: ${added.stderr}` } };
+  }
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    const deleted = ip(['netns', 'del', ns]);
+    if (!deleted.ok) console.error(`warning: could not delete network namespace ${ns}: ${deleted.stderr}`);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Node runs signal handlers only between synchronous steps: a SIGINT/SIGTERM sent to this process
+  // alone is handled once the benchmark returns. The handlers stay until then, so the signal is not
+  // lost, and they clean up (if not done yet) before dying of it.
+  const onSignal = (signal: NodeJS.Signals) => {
+    cleanup();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const check = restoreTest(ns, path);
+    if (check.code !== 0) {
+      return { skipped: { name, reason: `${BASELINE} --test rejected the generated dump (exit ${check.code}): ${check.stderr.split('\n')[0]}` } };
+    }
+    const notes: string[] = [];
+    const ruleset = parseIptablesSave(readFileSync(path, 'utf8'));
+    let rules = 0;
+    for (const table of ruleset.tables) for (const chain of table.chains.values()) rules += chain.rules.length;
+    if (rules !== RULES) notes.push(`parser found ${rules.toLocaleString('en')} rules, the dump holds ${RULES.toLocaleString('en')}`);
+    const errors = ruleset.problems.filter((p) => p.severity === 'error');
+    if (errors.length) notes.push(`parser reported ${errors.length} error(s) on a dump ${BASELINE} accepts, first: line ${errors[0].range.start.line + 1}: ${errors[0].message}`);
+
+    const figure = time(() => parseIptablesSave(readFileSync(path, 'utf8')));
+    const baseline = time(() => {
+      const r = restoreTest(ns, path);
+      if (r.code !== 0) throw new Error(`${BASELINE} --test failed (exit ${r.code}): ${r.stderr}`);
+    });
+    return {
+      row: {
+        name,
+        figure,
+        baselineName: `\`${BASELINE} --test < file\` in a netns (${sizeMb.toFixed(1)} MB; process spawn included)`,
+        baseline,
+        units: { count: lineCount, name: 'lines' },
+      },
+      notes,
+    };
+  } finally {
+    cleanup();
+    setImmediate(() => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    });
+  }
+}

@@ -1,0 +1,11 @@
+import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
+import type { DocumentModel } from '../analysis';
+import { explain } from '../netfilter/iptables/explain';
+import { nodeAt } from '../netfilter/iptables/query';
+
+export function hover(model: DocumentModel, position: Position): Hover | null {
+  if (model.language !== 'iptables-save') return null;
+  const node = nodeAt(model.ruleset, position);
+  if (!node) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: explain(model.ruleset, node) }, range: node.range };
+}

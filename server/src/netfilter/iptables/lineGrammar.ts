@@ -1,0 +1,46 @@
+import { parse } from '../../grammar/generated/iptablesLine';
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface LineWord {
+  text: string;
+  span: Span;
+}
+
+export interface LineCounters {
+  packets?: string;
+  bytes?: string;
+  /** Set when the brackets do not hold `packets:bytes`. */
+  invalid?: string;
+  span: Span;
+}
+
+export interface LineArg {
+  text: string;
+  quoted: boolean;
+  unterminated: boolean;
+  span: Span;
+}
+
+/** One dump line as the grammar sees it; columns only, so the same text always parses the same. */
+export type DumpLine =
+  | { kind: 'comment'; text: string; span: Span }
+  | { kind: 'table'; name: string; nameSpan: Span; rest: string; span: Span }
+  | { kind: 'chain'; name: LineWord; policy: LineWord | null; counters: LineCounters | null; rest: string; span: Span }
+  | { kind: 'commit'; span: Span }
+  | { kind: 'command'; counters: LineCounters | null; args: LineArg[]; span: Span };
+
+/**
+ * Parses one line. Results depend only on the text, so callers may cache them by text: an edit
+ * then re-parses only the lines it changed. The grammar accepts every input.
+ */
+export function parseDumpLine(text: string, cache?: Map<string, DumpLine>): DumpLine {
+  const hit = cache?.get(text);
+  if (hit) return hit;
+  const line = parse(text, { startRule: 'Line' }) as DumpLine;
+  cache?.set(text, line);
+  return line;
+}

@@ -1,0 +1,98 @@
+/**
+ * What is at a position of a dump, and where a chain is declared and used: the plain-data
+ * answers behind hover, definition, references and symbols.
+ */
+import type { Position, Range } from '../../core/text';
+import type { Chain, ChainReference, Counters, IptablesRuleset, MatchUse, OptionUse, Rule, Table, TargetUse } from './model';
+
+export type DumpNode =
+  | { kind: 'table'; table: Table; range: Range }
+  | { kind: 'chain'; table: Table; chain: Chain; range: Range; rule?: Rule }
+  | { kind: 'target'; table: Table; rule: Rule; target: TargetUse; range: Range }
+  | { kind: 'module'; table: Table; rule: Rule; match: MatchUse; range: Range }
+  | { kind: 'option'; table: Table; rule: Rule; option: OptionUse; owner: MatchUse | TargetUse | undefined; range: Range; argIndex?: number }
+  | { kind: 'counters'; counters: Counters; range: Range; chain?: Chain; rule?: Rule };
+
+export function contains(range: Range, pos: Position): boolean {
+  const afterStart = pos.line > range.start.line || (pos.line === range.start.line && pos.character >= range.start.character);
+  const beforeEnd = pos.line < range.end.line || (pos.line === range.end.line && pos.character <= range.end.character);
+  return afterStart && beforeEnd;
+}
+
+/** Every rule still in the ruleset, by line (rules deleted by -D/-F are gone). */
+export function rulesByLine(ruleset: IptablesRuleset): Map<number, { table: Table; rule: Rule }> {
+  const byLine = new Map<number, { table: Table; rule: Rule }>();
+  for (const table of ruleset.tables) for (const chain of table.chains.values()) for (const rule of chain.rules) byLine.set(rule.line, { table, rule });
+  return byLine;
+}
+
+export function nodeAt(ruleset: IptablesRuleset, pos: Position, byLine = rulesByLine(ruleset)): DumpNode | undefined {
+  for (const table of ruleset.tables) {
+    if (contains(table.range, pos)) return { kind: 'table', table, range: table.range };
+    for (const chain of table.chains.values()) {
+      const decl = chain.declaration;
+      if (decl?.line === pos.line) {
+        if (contains(decl.nameRange, pos)) return { kind: 'chain', table, chain, range: decl.nameRange };
+        if (chain.counters && contains(chain.counters.range, pos)) return { kind: 'counters', counters: chain.counters, range: chain.counters.range, chain };
+      }
+    }
+  }
+  const hit = byLine.get(pos.line);
+  if (!hit) return undefined;
+  const { table, rule } = hit;
+  if (contains(rule.chainRange, pos)) {
+    const chain = table.chains.get(rule.chain);
+    if (chain) return { kind: 'chain', table, chain, range: rule.chainRange, rule };
+  }
+  if (rule.counters && contains(rule.counters.range, pos)) return { kind: 'counters', counters: rule.counters, range: rule.counters.range, rule };
+  const target = rule.target;
+  if (target && contains(target.nameRange, pos)) {
+    const chain = target.kind === 'chain' ? table.chains.get(target.name) : undefined;
+    if (chain) return { kind: 'chain', table, chain, range: target.nameRange, rule };
+    return { kind: 'target', table, rule, target, range: target.nameRange };
+  }
+  const optionHit = (option: OptionUse, owner: MatchUse | TargetUse | undefined): DumpNode | undefined => {
+    if (!contains(option.range, pos)) return undefined;
+    const argIndex = option.args.findIndex((a) => contains(a.range, pos));
+    return { kind: 'option', table, rule, option, owner, range: option.range, ...(argIndex >= 0 ? { argIndex } : {}) };
+  };
+  for (const option of rule.basic) {
+    const found = optionHit(option, undefined);
+    if (found) return found;
+  }
+  for (const match of rule.matches) {
+    if (match.nameRange && contains(match.nameRange, pos)) return { kind: 'module', table, rule, match, range: match.nameRange };
+    for (const option of match.options) {
+      const found = optionHit(option, match);
+      if (found) return found;
+    }
+  }
+  if (target) {
+    for (const option of target.options) {
+      const found = optionHit(option, target);
+      if (found) return found;
+    }
+    if (contains(target.range, pos)) return { kind: 'target', table, rule, target, range: target.nameRange };
+  }
+  return undefined;
+}
+
+/** Jumps and gotos to a chain. */
+export function referencesTo(ruleset: IptablesRuleset, table: Table, chain: string): ChainReference[] {
+  return ruleset.references.filter((r) => r.table === table.name && r.chain === chain);
+}
+
+/** The rule as iptables-save would print it after `-A CHAIN` (for symbols and traces). */
+export function ruleSummary(rule: Rule, max = 80): string {
+  const parts: string[] = [];
+  const opt = (o: OptionUse) => `${o.negated ? '! ' : ''}${o.written}${o.args.length ? ' ' + o.args.map((a) => (/[\s"]/.test(a.text) ? JSON.stringify(a.text) : a.text)).join(' ') : ''}`;
+  for (const o of rule.basic) parts.push(opt(o));
+  for (const m of rule.matches) {
+    if (m.module === 'comment') continue;
+    if (m.nameRange) parts.push(`-m ${m.module}`);
+    for (const o of m.options) parts.push(opt(o));
+  }
+  if (rule.target) parts.push(`${rule.target.goto ? '-g' : '-j'} ${rule.target.name}`, ...rule.target.options.map(opt));
+  const text = parts.join(' ') || '(matches everything, no target)';
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}
