@@ -116,7 +116,7 @@ test('addresses: prefix, dotted mask, IPv6, stored masked; names are refused', (
   failure(a.address, '::1');
   failure(a.address, '1.2.3.4', 'ipv6');
   failure(a.address, '::1/129', 'ipv6');
-  failure(a.address, 'fe80::%eth0', 'ipv6');
+  failure(a.address, 'fe80::%', 'ipv6');
   failure(a.address, '1:2:3:4:5:6:7:8:9', 'ipv6');
   failure(a.address, '1::2::3', 'ipv6');
 
@@ -124,6 +124,36 @@ test('addresses: prefix, dotted mask, IPv6, stored masked; names are refused', (
   assert.ok(several.ok && several.value.type === 'list' && several.value.items.length === 2 && warning(several));
   assert.equal(a.formatAddress(0x20010db8n << 96n, 'ipv6'), '2001:db8::');
   assert.equal(a.formatAddress(0x0a000001n, 'ipv4'), '10.0.0.1');
+});
+
+test('addresses read by getaddrinfo: conntrack, recent, TPROXY take inet_aton forms', () => {
+  const ct = value(a.hostMask, '10.1');
+  assert.ok(ct.type === 'net' && ct.address === 0x0a000001n && ct.prefix === 32, '10.1 is 10.0.0.1 here, unlike -s');
+  const ct8 = value(a.hostMask, '10.1.2.3/0x18');
+  assert.ok(ct8.type === 'net' && ct8.prefix === 24 && ct8.address === 0x0a010200n);
+  const odd = a.hostMask('1.2.3.4/255.0.255.0', 'ipv4');
+  assert.ok(odd.ok && odd.value.type === 'net' && odd.value.prefix === 32 && odd.warning, 'iptables 1.8.9 turns a non-prefix mask into /32');
+  assert.equal(a.parseInetAton('1.2.3'), 0x01020003n);
+  assert.equal(a.parseInetAton('24'), 24n);
+  assert.equal(a.parseInetAton('0x7f.1'), 0x7f000001n);
+  assert.equal(a.parseInetAton('1.2.3.256'), undefined);
+  assert.equal(a.parseInetAton('1.2.65536'), undefined);
+  const m = value(a.addressMask, '255.255.255.0');
+  assert.ok(m.type === 'net' && m.prefix === 24);
+  const tp = value(a.hostAddress, '127.0.0.1');
+  assert.ok(tp.type === 'net' && tp.address === 0x7f000001n);
+  failure(a.hostAddress, 'localhost');
+  const zoned = a.address('fe80::1%eth0', 'ipv6');
+  assert.ok(zoned.ok && zoned.warning, 'a scope is accepted and dropped, as getaddrinfo does');
+  assert.deepEqual(value(a.policyProto, 'esp'), nm('esp'));
+  assert.deepEqual(value(a.policyProto, '51'), nm('ah'));
+  failure(a.policyProto, 'tcp');
+  assert.deepEqual(value(a.classId, '1:2:3'), n(0x10002), 'sscanf ignores what follows the minor');
+  assert.deepEqual(value(a.weekdays, 'Monday,Tu,7'), { type: 'list', items: [nm('Mon'), nm('Tue'), nm('Sun')] });
+  failure(a.weekdays, 'mon');
+  failure(a.weekdays, '0');
+  assert.deepEqual(value(a.tcpFlagList, 'SYN,'), { type: 'list', items: [nm('SYN')] }, 'empty items are skipped like strtok does');
+  assert.deepEqual(value(a.mac, ':11:22:33:44:55'), { type: 'string', value: '00:11:22:33:44:55' });
 });
 
 test('ports: numbers, service names from the embedded table, ranges with open ends', () => {
@@ -286,7 +316,7 @@ test('MAC addresses, lengths, TTL, TOS, DSCP', () => {
   assert.deepEqual(value(a.tosMatch, 'minimize-delay'), { type: 'mark', value: 0x10, mask: 0x3f });
   assert.deepEqual(value(a.tosMatch, '0x10/0x3f'), { type: 'mark', value: 0x10, mask: 0x3f });
   assert.deepEqual(value(a.tosMatch, '0x10'), { type: 'mark', value: 0x10, mask: 0xff });
-  assert.deepEqual(value(a.tosTarget, 'Minimize-Delay'), { type: 'mark', value: 0x10, mask: 0xff });
+  assert.deepEqual(value(a.tosTarget, 'Minimize-Cost'), { type: 'mark', value: 0x02, mask: 0x3f }, 'iptables-save prints --set-tos 0x02/0x3f');
   assert.match(failure(a.tosMatch, 'foo'), /Symbolic name "foo" is unknown/);
   failure(a.tosMatch, '256');
   failure(a.tosMatch, '0x10/');
@@ -411,9 +441,13 @@ test('ranges, NAT specs and other target arguments', () => {
   failure(a.dateTime, '2020-13-01');
   value(a.weekdays, 'Mon,Tu,7');
   failure(a.weekdays, 'Foo');
+  value(a.monthdays, '1,15,31');
+  failure(a.monthdays, '32');
   assert.deepEqual(value(a.prefixLength, '24'), n(24));
   assert.deepEqual(value(a.prefixLength, '255.255.255.0'), n(24));
-  failure(a.prefixLength, '33');
+  const odd = a.prefixLength('33', 'ipv4');
+  assert.ok(odd.ok && odd.value.type === 'opaque' && odd.warning, 'iptables reads 33 as the mask 0.0.0.33');
+  failure(a.prefixLength, 'x');
   value(a.prefixLength, '64', 'ipv6');
 });
 

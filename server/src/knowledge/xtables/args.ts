@@ -471,7 +471,7 @@ function parseHost(text: string, family: Family): bigint | undefined {
  */
 function splitZone(text: string, family: Family): { host: string; warning?: string } {
   const pct = text.indexOf('%');
-  if (family !== 'ipv6' || pct < 0) return { host: text };
+  if (family !== 'ipv6' || pct < 0 || pct === text.length - 1) return { host: text };
   return { host: text.slice(0, pct), warning: `the scope "${text.slice(pct)}" is not part of the rule: iptables keeps only the address` };
 }
 
@@ -534,7 +534,9 @@ export const address: ArgParser = (text, family) => {
 /**
  * `address[/mask]` read as XTTYPE_HOSTMASK (conntrack --ctorigsrc..., policy --tunnel-src, ipvs
  * --vaddr): the host through getaddrinfo (inet_aton forms: `10.1` is 10.0.0.1), the mask a prefix
- * length or any numeric mask. The address is stored masked.
+ * length or a numeric mask. A mask that is not a prefix (`255.0.255.0`, even `33` read as
+ * 0.0.0.33) ends up as a host mask in iptables 1.8.9: the same here, with a warning. The kernel
+ * compares under the mask, so the address is stored masked.
  */
 export const hostMask: ArgParser = (text, family) => {
   const slash = text.indexOf('/');
@@ -547,8 +549,9 @@ export const hostMask: ArgParser = (text, family) => {
     const bits = strictUint(m, 0, bitsOf(family));
     const numeric = bits === undefined ? parseHost(m, family) : undefined;
     if (bits !== undefined) mask = prefixToMask(bits, family);
-    else if (numeric !== undefined) mask = numeric;
-    else return bad(`"${m}" is neither a valid network mask nor a valid prefix length (0-${bitsOf(family)})`);
+    else if (numeric === undefined) return bad(`"${m}" is neither a valid network mask nor a valid prefix length (0-${bitsOf(family)})`);
+    else if (maskToPrefix(numeric, family) !== null) mask = numeric;
+    else return ok({ type: 'net', family, address: addr, prefix: bitsOf(family), mask, text }, `the mask "${m}" is not a prefix: iptables matches the single address ${host}`);
   }
   return ok({ type: 'net', family, address: addr & mask, prefix: maskToPrefix(mask, family), mask, text }, warning);
 };
@@ -969,6 +972,14 @@ export const protocol: ArgParser = (text) => {
   return n === undefined ? bad(`unknown protocol "${text}" specified`) : ok(num(n));
 };
 
+/** policy's `--proto`: a protocol name or number that must be ah, esp or ipcomp. */
+export const policyProto: ArgParser = (text) => {
+  const n = protocolNumber(text);
+  if (n === undefined) return bad(`unknown protocol "${text}" specified`);
+  const found = { 50: 'esp', 51: 'ah', 108: 'ipcomp' }[n];
+  return found ? ok(name(found)) : bad(`policy match: protocol "${text}" not supported (ah, esp or ipcomp)`);
+};
+
 /** conntrack's `--ctproto`, ipvs' `--vproto`: as `-p` but case-sensitive (aliases like `TCP` still work). */
 export const ctProto: ArgParser = (text) => {
   const n = protocolNumber(text);
@@ -1055,8 +1066,9 @@ export const TOS_NAMES: Record<string, number> = {
 
 /**
  * tos value[/mask] or symbol. The value is a `mark`-shaped value/mask over the 8-bit field:
- * a number alone masks 0xff; a symbolic name implies `symbolMask` (the match: 0x3f, leaving the
- * ECN bits out; the TOS target: 0xff).
+ * a number alone masks 0xff; a symbolic name implies `symbolMask`, 0x3f (the ECN bits left out)
+ * for the match and, as iptables-save 1.8.9 shows, for the TOS target too, whatever the man page
+ * says about 0xff.
  */
 function tosParser(symbolMask: number): ArgParser {
   return (text) => {
@@ -1077,7 +1089,7 @@ function tosParser(symbolMask: number): ArgParser {
 }
 
 export const tosMatch = tosParser(0x3f);
-export const tosTarget = tosParser(0xff);
+export const tosTarget = tosParser(0x3f);
 
 /** DiffServ class names and their DSCP values. */
 export const DSCP_CLASSES: Record<string, number> = {

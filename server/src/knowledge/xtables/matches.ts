@@ -399,7 +399,7 @@ export const matchModules: readonly ModuleSpec[] = [
       flag('strict', false, 'Requires the policy to match the listed elements exactly, in order, instead of any one of them.'),
       opt('reqid', [a.uint32], true, 'Matches the reqid of the policy rule.'),
       opt('spi', [a.uint32], true, 'Matches the SPI of the security association.'),
-      opt('proto', [a.choice(['ah', 'esp', 'ipcomp'], { message: 'policy match: protocol "%s" not supported (ah, esp or ipcomp)' })], true, 'Matches the encapsulation protocol (ah, esp, ipcomp).'),
+      opt('proto', [a.policyProto], true, 'Matches the encapsulation protocol (ah, esp, ipcomp).'),
       opt('mode', [a.choice(['tunnel', 'transport'], { message: 'policy match: bad mode "%s" (tunnel or transport)' })], true, 'Matches the encapsulation mode.'),
       opt('tunnel-src', [a.hostMask], true, 'Matches the source end-point of a tunnel-mode SA (with --mode tunnel).'),
       opt('tunnel-dst', [a.hostMask], true, 'Matches the destination end-point of a tunnel-mode SA (with --mode tunnel).'),

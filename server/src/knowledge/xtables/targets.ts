@@ -288,7 +288,7 @@ export const targets: readonly TargetSpec[] = [
     requiresOneOf: ['set-tos', 'and-tos', 'or-tos', 'xor-tos'],
     doc: 'Rewrites the IPv4 Type of Service field (or the IPv6 traffic class); goes on with the next rule. Only in the mangle table.',
     options: [
-      opt('set-tos', [a.tosTarget], 'tos = (tos & ~mask) ^ value; the mask defaults to 0xff. A symbolic name (Minimize-Delay...) implies mask 0xff.'),
+      opt('set-tos', [a.tosTarget], 'tos = (tos & ~mask) ^ value; the mask defaults to 0xff. A symbolic name (Minimize-Delay...) implies mask 0x3f, keeping the ECN bits (iptables 1.8.9; the man page says 0xff).'),
       opt('and-tos', [a.uint8], 'tos = tos & bits.'),
       opt('or-tos', [a.uint8], 'tos = tos | bits.'),
       opt('xor-tos', [a.uint8], 'tos = tos ^ bits.'),

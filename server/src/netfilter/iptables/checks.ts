@@ -74,27 +74,30 @@ function callersOf(table: Table, references: readonly ChainReference[]): Map<str
   return reach;
 }
 
+/** Targets and matches the kernel only takes in some tables or hooks (DNAT, MASQUERADE, owner, rpfilter...). */
 function checkTargets(table: Table, callers: Map<string, Set<string>>, problem: Report): void {
   for (const chain of table.chains.values()) {
+    const from = chain.builtin ? new Set([chain.name]) : callers.get(chain.name) ?? new Set<string>();
     for (const rule of chain.rules) {
       const target = rule.target;
-      if (!target) continue;
-      if (table.name === 'nat' && (target.name === 'DROP' || target.name === 'REJECT')) {
+      if (target && table.name === 'nat' && (target.name === 'DROP' || target.name === 'REJECT')) {
         problem(target.nameRange, 'iptables.target-not-allowed', `The "nat" table is not intended for filtering, the use of ${target.name} is therefore inhibited.`, 'error');
         continue;
       }
-      const spec = target.spec;
-      if (!spec) continue;
-      if (spec.tables && !spec.tables.includes(table.name)) {
-        problem(target.nameRange, 'iptables.target-not-allowed', `${target.name} is only valid in the ${spec.tables.join(', ')} table${spec.tables.length > 1 ? 's' : ''}, not in ${table.name}`, 'error');
-        continue;
-      }
-      if (spec.chains) {
-        const from = chain.builtin ? new Set([chain.name]) : callers.get(chain.name) ?? new Set<string>();
+      const restricted: { what: string; spec: { tables?: readonly string[]; chains?: readonly string[] }; range: Range }[] = [
+        ...rule.matches.filter((m) => m.spec).map((m) => ({ what: `Match ${m.module}`, spec: m.spec!, range: m.nameRange ?? m.range })),
+        ...(target?.spec ? [{ what: target.name, spec: target.spec, range: target.nameRange }] : []),
+      ];
+      for (const { what, spec, range } of restricted) {
+        if (spec.tables && !spec.tables.includes(table.name)) {
+          problem(range, 'iptables.target-not-allowed', `${what} is only valid in the ${spec.tables.join(', ')} table${spec.tables.length > 1 ? 's' : ''}, not in ${table.name}`, 'error');
+          continue;
+        }
+        if (!spec.chains) continue;
         const bad = [...from].filter((c) => !spec.chains!.includes(c));
         if (bad.length) {
           const via = chain.builtin ? '' : ` (chain ${chain.name} is reached from ${bad.join(', ')})`;
-          problem(target.nameRange, 'iptables.target-not-allowed', `${target.name} is only valid in ${spec.chains.join(', ')}${via}: the kernel rejects it in ${bad.join(', ')}`, 'error');
+          problem(range, 'iptables.target-not-allowed', `${what} is only valid in ${spec.chains.join(', ')}${via}: the kernel rejects it in ${bad.join(', ')}`, 'error');
         }
       }
     }

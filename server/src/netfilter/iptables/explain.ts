@@ -3,6 +3,7 @@
  */
 import type { ArgValue } from '../../knowledge/xtables/types';
 import { builtinChains } from '../../knowledge/xtables';
+import { formatAddress } from '../../knowledge/xtables/args';
 import { hex, knownMarks, markMatches } from '../../knowledge/marks';
 import type { IptablesRuleset, OptionUse } from './model';
 import { referencesTo, type DumpNode } from './query';
@@ -110,22 +111,6 @@ function valueText(value: ArgValue, negated: boolean): string | undefined {
     default:
       return undefined;
   }
-}
-
-export function formatAddress(address: bigint, family: 'ipv4' | 'ipv6'): string {
-  if (family === 'ipv4') return [24n, 16n, 8n, 0n].map((s) => String((address >> s) & 0xffn)).join('.');
-  const groups = Array.from({ length: 8 }, (_, k) => ((address >> BigInt((7 - k) * 16)) & 0xffffn).toString(16));
-  // Compress the longest run of zero groups, as inet_ntop does.
-  let best = -1, bestLen = 0;
-  for (let k = 0; k < 8; ) {
-    if (groups[k] !== '0') { k++; continue; }
-    let j = k;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - k > bestLen && j - k > 1) { best = k; bestLen = j - k; }
-    k = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
 function flowText(flow: 'terminal' | 'continue' | 'return', name: string): string {

@@ -37,7 +37,7 @@ const ruleCommands: ReadonlySet<CommandLetter> = new Set(['A', 'C', 'D', 'I', 'R
 
 /** Protocols whose match iptables loads by itself when an unknown option follows `-p`. */
 const implicitProtocolMatch: Record<string, string> = {
-  tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', udplite: 'udplite', '136': 'udplite', sctp: 'sctp', '132': 'sctp',
+  tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', sctp: 'sctp', '132': 'sctp',
   dccp: 'dccp', '33': 'dccp', icmp: 'icmp', '1': 'icmp', icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6', '58': 'icmp6',
 };
 
@@ -93,7 +93,8 @@ export function interpretCommand(args: readonly Arg[], ctx: InterpretContext): C
       // The old intrapositioned negation `--option ! value`: iptables still takes it, with a warning.
       if (k === 0 && next?.text === '!' && invertible && !next.quoted) {
         if (negatedBefore) fail(next.range, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
-        problem(next.range, 'iptables.intrapositioned-negation', `Using intrapositioned negation (\`${written.text} ! this\`) is deprecated in favor of extrapositioned (\`! ${written.text} this\`).`, 'warning');
+        // Old dumps (iptables 1.3/1.4) print it; iptables 1.8 refuses it, so it is read but flagged.
+        problem(next.range, 'iptables.intrapositioned-negation', `Old negation \`${written.text} ! value\`: read as \`! ${written.text} value\`, but iptables-restore 1.8 rejects this spelling; write \`! ${written.text} value\``, 'warning');
         negation = next;
         i++;
         next = args[i];
@@ -115,8 +116,10 @@ export function interpretCommand(args: readonly Arg[], ctx: InterpretContext): C
       const parser = option.args[k];
       if (!parser) return;
       const result = parser(arg.text, ctx.family);
-      if (result.ok) values.push(result.value);
-      else fail(arg.range, 'iptables.bad-argument', `${written.text}: ${result.message}`);
+      if (result.ok) {
+        values.push(result.value);
+        if (result.warning) problem(arg.range, 'iptables.altered-argument', `${written.text}: ${result.warning}`, 'warning');
+      } else fail(arg.range, 'iptables.bad-argument', `${written.text}: ${result.message}`);
     });
     return values;
   };
@@ -371,6 +374,21 @@ export function interpretCommand(args: readonly Arg[], ctx: InterpretContext): C
   return failed ? undefined : command;
 }
 
+function checkRequiredOptions(
+  what: string,
+  spec: { requiresOneOf?: readonly string[]; requiresAll?: readonly string[] },
+  given: readonly OptionUse[],
+  range: Range,
+  fail: (range: Range, code: string, message: string) => void,
+): void {
+  const names = new Set(given.map((o) => o.name));
+  if (spec.requiresOneOf && !spec.requiresOneOf.some((n) => names.has(n))) {
+    fail(range, 'iptables.missing-option', `${what} needs ${spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
+  }
+  const missing = (spec.requiresAll ?? []).filter((n) => !names.has(n));
+  if (missing.length) fail(range, 'iptables.missing-option', `${what} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
+}
+
 function unknownOptionMessage(text: string, loaded: readonly Loaded[]): string {
   const names = loaded.map((l) => (l.kind === 'match' ? `-m ${l.spec.name}` : `-j ${l.spec.name}`));
   return names.length
@@ -389,13 +407,16 @@ function validateRequirements(spec: RuleSpec, ctx: InterpretContext, fail: (rang
       const ok = proto && !proto.negated && module.requiresProtocol.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p]);
       if (!ok) fail(range, 'iptables.needs-protocol', `-m ${module.name} needs -p ${module.requiresProtocol.join(' or -p ')} before it`);
     }
-    if (module.requiresOneOf && !match.options.some((o) => module.requiresOneOf!.includes(o.name))) {
-      fail(range, 'iptables.missing-option', `-m ${module.name} needs ${module.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
-    }
+    checkRequiredOptions(`-m ${module.name}`, module, match.options, range, fail);
   }
   const target = spec.target;
-  if (target?.spec?.requiresOneOf && !target.options.some((o) => target.spec!.requiresOneOf!.includes(o.name))) {
-    fail(target.nameRange, 'iptables.missing-option', `-j ${target.name} needs ${target.spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
+  if (target?.spec) {
+    checkRequiredOptions(`-j ${target.name}`, target.spec, target.options, target.nameRange, fail);
+    const needs = target.spec.requiresProtocol;
+    const proto = spec.protocol;
+    if (needs && !(proto && !proto.negated && needs.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === p))) {
+      fail(target.nameRange, 'iptables.needs-protocol', `-j ${target.name} needs -p ${needs.join(' or -p ')}`);
+    }
   }
   if (target?.spec?.family && target.spec.family !== ctx.family) {
     fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
