@@ -1172,6 +1172,23 @@ export const anyString = text();
 /** Kept as written: languages this tool does not evaluate (u32 programs, BPF bytecode). */
 export const opaque: ArgParser = (value) => ok({ type: 'opaque', text: value });
 
+/**
+ * u32's little language, checked for shape only (the program stays opaque to evaluation):
+ * tests joined by `&&`, each `location = value[:value][,...]`, a location being numbers joined
+ * by `&`, `<<`, `>>` or `@`. Numbers are decimal or 0x-hex, as strtoul reads them.
+ */
+export const u32Program: ArgParser = (value) => {
+  const num = '\\s*(?:0[xX][0-9a-fA-F]+|\\d+)\\s*';
+  const location = `${num}(?:(?:&|<<|>>|@)${num})*`;
+  const ranges = `${num}(?::${num})?(?:,${num}(?::${num})?)*`;
+  const test = `${location}=${ranges}`;
+  if (!new RegExp(`^${test}(?:&&${test})*$`).test(value)) {
+    const at = value.search(/[^\s0-9a-fA-FxX&<>@=:,]/);
+    return bad(`u32: at char ${at < 0 ? 0 : at}: not a valid u32 program ("location=value" tests joined by &&)`);
+  }
+  return ok({ type: 'opaque', text: value });
+};
+
 /** string's `--hex-string`: text with `|hex bytes|` blocks, an even number of hex digits in each. */
 export const hexString: ArgParser = (value) => {
   const blocks = value.split('|');

@@ -11,6 +11,7 @@ import type { ArgParser, ModuleSpec, OptionSpec } from './types';
 interface OptExtra {
   aliases?: readonly string[];
   optionalArgs?: number;
+  requiresProtocol?: readonly string[];
 }
 
 /** An option: `inv` is whether `! --name` is accepted. */
@@ -376,8 +377,8 @@ export const matchModules: readonly ModuleSpec[] = [
     doc: 'Matches the ECN bits of the IP header and the ECN flags of the TCP header.',
     requiresOneOf: ['ecn-tcp-cwr', 'ecn-tcp-ece', 'ecn-ip-ect'],
     options: [
-      flag('ecn-tcp-cwr', true, 'Matches when the TCP CWR flag is set (needs `-p tcp`).'),
-      flag('ecn-tcp-ece', true, 'Matches when the TCP ECE flag is set (needs `-p tcp`).'),
+      flag('ecn-tcp-cwr', true, 'Matches when the TCP CWR flag is set (needs `-p tcp`).', { requiresProtocol: ['tcp'] }),
+      flag('ecn-tcp-ece', true, 'Matches when the TCP ECE flag is set (needs `-p tcp`).', { requiresProtocol: ['tcp'] }),
       opt('ecn-ip-ect', [a.uint(0, 3)], true, 'Matches when the IP ECN field equals the value (0-3).'),
     ],
   },
@@ -412,7 +413,7 @@ export const matchModules: readonly ModuleSpec[] = [
     opaque: true,
     requiresOneOf: ['u32'],
     options: [
-      opt('u32', [a.opaque], true, 'The u32 program; matches when every test holds.'),
+      opt('u32', [a.u32Program], true, 'The u32 program; matches when every test holds.'),
     ],
   },
   {

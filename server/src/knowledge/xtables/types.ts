@@ -47,6 +47,8 @@ export interface OptionSpec {
   optionalArgs?: number;
   /** `! --option` is accepted. */
   invertible: boolean;
+  /** The option needs `-p` with one of these protocols (ecn's `--ecn-tcp-cwr` needs tcp). */
+  requiresProtocol?: readonly string[];
   /** What it does, exactly, for hovers: one or two sentences, then the semantics. */
   doc: string;
 }

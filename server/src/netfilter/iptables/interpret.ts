@@ -398,25 +398,28 @@ function unknownOptionMessage(text: string, loaded: readonly Loaded[]): string {
 
 /** What each module and target needs that the option loop cannot see: a protocol, a required option. */
 function validateRequirements(spec: RuleSpec, ctx: InterpretContext, fail: (range: Range, code: string, message: string) => void): void {
+  const proto = spec.protocol;
+  const protocolIs = (names: readonly string[]) => proto !== undefined && names.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p]);
+  const needProtocol = (what: string, names: readonly string[], range: Range) => {
+    if (!protocolIs(names)) {
+      fail(range, 'iptables.needs-protocol', `${what} needs -p ${names.join(' or -p ')} before it`);
+    } else if (proto!.negated) {
+      // The kernel's x_tables check refuses an inverted protocol; iptables-nft translates the match itself and does not.
+      ctx.problems.push({ range, severity: 'warning', code: 'iptables.needs-protocol', message: `${what} after \`! -p ${proto!.name}\`: iptables-legacy-restore rejects this (the kernel wants -p ${names[0]} without !); iptables-nft-restore accepts it` });
+    }
+  };
   for (const match of spec.matches) {
     const module = match.spec;
     if (!module || module.opaque && module.doc === '') continue;
     const range = match.nameRange ?? match.range;
-    if (module.requiresProtocol) {
-      const proto = spec.protocol;
-      const ok = proto && !proto.negated && module.requiresProtocol.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p]);
-      if (!ok) fail(range, 'iptables.needs-protocol', `-m ${module.name} needs -p ${module.requiresProtocol.join(' or -p ')} before it`);
-    }
+    if (module.requiresProtocol) needProtocol(`-m ${module.name}`, module.requiresProtocol, range);
+    for (const option of match.options) if (option.spec?.requiresProtocol) needProtocol(option.written, option.spec.requiresProtocol, option.range);
     checkRequiredOptions(`-m ${module.name}`, module, match.options, range, fail);
   }
   const target = spec.target;
   if (target?.spec) {
     checkRequiredOptions(`-j ${target.name}`, target.spec, target.options, target.nameRange, fail);
-    const needs = target.spec.requiresProtocol;
-    const proto = spec.protocol;
-    if (needs && !(proto && !proto.negated && needs.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === p))) {
-      fail(target.nameRange, 'iptables.needs-protocol', `-j ${target.name} needs -p ${needs.join(' or -p ')}`);
-    }
+    if (target.spec.requiresProtocol) needProtocol(`-j ${target.name}`, target.spec.requiresProtocol, target.nameRange);
   }
   if (target?.spec?.family && target.spec.family !== ctx.family) {
     fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);

@@ -124,14 +124,16 @@ export function parseIptablesSave(text: string, options: ParseOptions = {}): Ipt
       if (existing?.declaration) problem(nameRange, 'iptables.duplicate-chain', `Chain ${name} is declared twice in table ${table.name} (first on line ${existing.declaration.line + 1})`);
       if (policy !== '-' && !POLICIES.includes(policy)) problem(policyRange, 'iptables.bad-policy', `Bad policy name \`${policy}': a built-in chain's policy is ACCEPT or DROP`);
     } else {
+      // iptables-nft-restore takes both of these silently; iptables-legacy-restore fails on them.
       if (existing) {
-        problem(nameRange, 'iptables.duplicate-chain', `Chain ${name} already exists in table ${table.name} (declared on line ${(existing.declaration?.line ?? 0) + 1})`);
+        problem(nameRange, 'iptables.duplicate-chain', `Chain ${name} is declared twice in table ${table.name} (first on line ${(existing.declaration?.line ?? 0) + 1}): iptables-legacy-restore rejects this (File exists), iptables-nft-restore ignores it`, 'warning');
         return;
       }
       if (policy !== '-') {
-        problem(policyRange, 'iptables.policy-on-user-chain', builtinChainElsewhere(name)
-          ? `${name} is not a built-in chain of table ${table.name} (it has ${builtinChains[table.name].join(', ')}); only built-in chains have a policy`
-          : `${name} is a user-defined chain: it has no policy, write \`-\` (packets that reach its end return to the calling chain)`);
+        const what = builtinChainElsewhere(name)
+          ? `${name} is not a built-in chain of table ${table.name} (it has ${builtinChains[table.name].join(', ')})`
+          : `${name} is a user-defined chain`;
+        problem(policyRange, 'iptables.policy-on-user-chain', `${what}: it has no policy, write \`-\`. iptables-legacy-restore rejects this (Bad built-in chain name); iptables-nft-restore creates the chain and ignores the policy`, 'warning');
       }
     }
     const counters = readCounters(node.counters, line);
@@ -176,8 +178,7 @@ export function parseIptablesSave(text: string, options: ParseOptions = {}): Ipt
     const args: Arg[] = [];
     for (const a of lineArgs) {
       if (a.unterminated) {
-        problem(rangeOf(line, a.span), 'iptables.unterminated-quote', 'Unterminated quote: the closing `"` is missing');
-        return;
+        problem(rangeOf(line, a.span), 'iptables.unterminated-quote', 'Unterminated quote: iptables takes the rest of the line as this one argument; the closing `"` is probably missing', 'warning');
       }
       if (!a.quoted && a.text.startsWith('-') && a.text.length > 1 && !a.text.startsWith('--') && a.text.includes('t')) {
         problem(rangeOf(line, a.span), 'iptables.table-option', `The -t option cannot be used in iptables-restore: the table comes from the \`*${table.name}\` line`);
