@@ -22,3 +22,28 @@ export function splitLines(text: string): string[] {
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
+
+/**
+ * A range within one line, stored as three numbers: big models hold hundreds of thousands of
+ * ranges, and this keeps them one object each instead of three. Reads and JSON look like a Range.
+ */
+class LineRange implements Range {
+  constructor(
+    private readonly line: number,
+    private readonly from: number,
+    private readonly to: number,
+  ) {}
+  get start(): Position {
+    return { line: this.line, character: this.from };
+  }
+  get end(): Position {
+    return { line: this.line, character: this.to };
+  }
+  toJSON(): Range {
+    return { start: this.start, end: this.end };
+  }
+}
+
+export function lineRange(line: number, startCharacter: number, endCharacter: number): Range {
+  return new LineRange(line, startCharacter, endCharacter);
+}

@@ -14,14 +14,27 @@ export function checkRuleset(ruleset: IptablesRuleset): void {
 
   for (const table of ruleset.tables) {
     const references = collectReferences(table, problem);
-    ruleset.references.push(...references);
-    const callers = callersOf(table, references);
-    checkTargets(table, callers, problem);
-    checkLoops(table, references, problem);
+    for (const r of references) ruleset.references.push(r);
+    const edges = outgoing(references);
+    checkTargets(table, callersOf(table, edges), problem);
+    checkLoops(table, edges, problem);
     checkUnreferenced(table, references, problem);
     for (const chain of table.chains.values()) checkShadowing(chain, problem);
+    checkCriuMark(table, edges, problem);
   }
-  checkCriuMark(ruleset, problem);
+}
+
+/** The jumps out of each chain: the graph every walk below follows, built once per table. */
+type Edges = Map<string, ChainReference[]>;
+
+function outgoing(references: readonly ChainReference[]): Edges {
+  const edges: Edges = new Map();
+  for (const ref of references) {
+    const list = edges.get(ref.rule.chain);
+    if (list) list.push(ref);
+    else edges.set(ref.rule.chain, [ref]);
+  }
+  return edges;
 }
 
 type Report = (range: Range, code: string, message: string, severity: Problem['severity']) => void;
@@ -51,7 +64,7 @@ function collectReferences(table: Table, problem: Report): ChainReference[] {
 }
 
 /** For each chain, the built-in chains from which it can be reached (a built-in reaches itself). */
-function callersOf(table: Table, references: readonly ChainReference[]): Map<string, Set<string>> {
+function callersOf(table: Table, edges: Edges): Map<string, Set<string>> {
   const reach = new Map<string, Set<string>>();
   for (const chain of table.chains.values()) {
     if (!chain.builtin) continue;
@@ -59,8 +72,8 @@ function callersOf(table: Table, references: readonly ChainReference[]): Map<str
     const queue = [chain.name];
     while (queue.length) {
       const from = queue.pop()!;
-      for (const ref of references) {
-        if (ref.rule.chain === from && !seen.has(ref.chain)) {
+      for (const ref of edges.get(from) ?? []) {
+        if (!seen.has(ref.chain)) {
           seen.add(ref.chain);
           queue.push(ref.chain);
         }
@@ -105,12 +118,7 @@ function checkTargets(table: Table, callers: Map<string, Set<string>>, problem: 
 }
 
 /** The kernel refuses a ruleset whose jumps form a loop (ELOOP: "Too many levels of symbolic links"). */
-function checkLoops(table: Table, references: readonly ChainReference[], problem: Report): void {
-  const edges = new Map<string, ChainReference[]>();
-  for (const ref of references) {
-    if (!edges.has(ref.rule.chain)) edges.set(ref.rule.chain, []);
-    edges.get(ref.rule.chain)!.push(ref);
-  }
+function checkLoops(table: Table, edges: Edges, problem: Report): void {
   const state = new Map<string, 'active' | 'done'>();
   const reported = new Set<ChainReference>();
   const visit = (name: string, path: ChainReference[]) => {
@@ -158,27 +166,42 @@ function endsChain(rule: Rule): boolean {
   return t.kind === 'extension' && t.spec?.flow !== 'continue';
 }
 
+/**
+ * How many earlier chain-ending rules each rule is compared with. Keeps the check linear on
+ * 100k-rule dumps; a rule shadowed only by one further back is missed, never wrongly flagged.
+ */
+const SHADOW_WINDOW = 256;
+
+interface RuleKeys {
+  rule: Rule;
+  matches: Set<string>;
+}
+
 function checkShadowing(chain: Chain, problem: Report): void {
-  const enders: Rule[] = [];
+  const enders: RuleKeys[] = [];
   for (const rule of chain.rules) {
-    const shadow = enders.find((earlier) => covers(earlier, rule));
+    const keys: RuleKeys = { rule, matches: new Set(rule.matches.filter((m) => m.module !== 'comment').map(matchKey)) };
+    let shadow: Rule | undefined;
+    for (let k = enders.length - 1; k >= Math.max(0, enders.length - SHADOW_WINDOW) && !shadow; k--) {
+      if (covers(enders[k], keys)) shadow = enders[k].rule;
+    }
     if (shadow) {
       problem(rule.range, 'iptables.unreachable-rule', `Rule ${rule.index} of ${chain.name} can never match: rule ${shadow.index} (line ${shadow.line + 1}) matches every packet it matches and ends the chain with ${shadow.target!.goto ? 'goto ' : ''}${shadow.target!.name}`, 'warning');
     }
-    if (endsChain(rule) && !rule.matches.some((m) => statefulModules.has(m.module) || m.spec?.opaque)) enders.push(rule);
+    if (endsChain(rule) && !rule.matches.some((m) => statefulModules.has(m.module) || m.spec?.opaque)) enders.push(keys);
   }
 }
 
 /** True when every packet `later` matches is also matched by `earlier` (sound, not complete). */
-function covers(earlier: Rule, later: Rule): boolean {
-  for (const cond of earlier.basic) {
-    if (!later.basic.some((l) => implies(l, cond))) {
+function covers(earlier: RuleKeys, later: RuleKeys): boolean {
+  for (const key of earlier.matches) if (!later.matches.has(key)) return false;
+  for (const cond of earlier.rule.basic) {
+    if (!later.rule.basic.some((l) => implies(l, cond))) {
       if (cond.name === 'protocol' && !cond.negated && /^(all|0)$/i.test(cond.args[0]?.text ?? '')) continue;
       return false;
     }
   }
-  const laterMatches = new Set(later.matches.filter((m) => m.module !== 'comment').map(matchKey));
-  return earlier.matches.every((m) => m.module === 'comment' || laterMatches.has(matchKey(m)));
+  return true;
 }
 
 function matchKey(m: Rule['matches'][number]): string {
@@ -209,10 +232,10 @@ function netWithin(inner: Extract<ArgValue, { type: 'net' }>, outer: Extract<Arg
  * path because of a mark match: the first step toward linking the restore log to the rule.
  * CRIU's own `! --mark 0xc114` lock rules never qualify: 0xC114 fails them by construction.
  */
-function checkCriuMark(ruleset: IptablesRuleset, problem: Report): void {
-  for (const table of ruleset.tables) {
+function checkCriuMark(table: Table, edges: Edges, problem: Report): void {
+  {
     const entry = ['OUTPUT', 'POSTROUTING'].filter((c) => table.chains.has(c));
-    const reached = reachableFrom(table, entry, ruleset.references);
+    const reached = reachableFrom(entry, edges);
     for (const [name, via] of reached) {
       const chain = table.chains.get(name)!;
       for (const rule of chain.rules) {
@@ -232,17 +255,17 @@ function checkCriuMark(ruleset: IptablesRuleset, problem: Report): void {
 }
 
 /** Chains reachable from the entry chains, each with a short description of the first path found. */
-function reachableFrom(table: Table, entry: readonly string[], references: readonly ChainReference[]): Map<string, string> {
+function reachableFrom(entry: readonly string[], edges: Edges): Map<string, string> {
   const paths = new Map<string, string>();
   const queue: string[] = [];
   for (const e of entry) {
     paths.set(e, e);
     queue.push(e);
   }
-  while (queue.length) {
-    const from = queue.shift()!;
-    for (const ref of references) {
-      if (ref.table !== table.name || ref.rule.chain !== from || paths.has(ref.chain)) continue;
+  for (let head = 0; head < queue.length; head++) {
+    const from = queue[head];
+    for (const ref of edges.get(from) ?? []) {
+      if (paths.has(ref.chain)) continue;
       paths.set(ref.chain, `${paths.get(from)} rule ${ref.rule.index} -${ref.rule.target!.goto ? 'g' : 'j'} ${ref.chain}`);
       queue.push(ref.chain);
     }

@@ -4,7 +4,7 @@
  * (first loaded wins a clash, unique prefixes are accepted), `!` before an option negates it,
  * `-p tcp --dport 22` loads the protocol's match implicitly.
  */
-import type { Range } from '../../core/text';
+import { lineRange, type Range } from '../../core/text';
 import { basicOptions, exactBase, prefixBase, shortBase, type Base } from './basicOptions';
 import { findMatchModule, findTarget, findOption, standardVerdicts } from '../../knowledge/xtables';
 import type { ArgValue, Family, ModuleSpec, OptionSpec, TargetSpec } from '../../knowledge/xtables/types';
@@ -54,7 +54,8 @@ export interface InterpretContext {
 }
 
 function spanRange(line: number, from: Range, to: Range): Range {
-  return { start: from.start, end: to.end.line === line ? to.end : from.end };
+  const end = to.end.line === line ? to.end : from.end;
+  return lineRange(line, from.start.character, end.character);
 }
 
 /** Interprets the arguments of one command line. Returns undefined when the line is unusable. */
@@ -86,7 +87,7 @@ export function interpretCommand(args: readonly Arg[], ctx: InterpretContext): C
     for (let k = 0; k < count; k++) {
       if (k === 0 && inline !== undefined) {
         const offset = written.text.length - inline.length;
-        out.push({ text: inline, quoted: written.quoted, range: { start: { line: ctx.line, character: written.range.start.character + offset }, end: written.range.end } });
+        out.push({ text: inline, quoted: written.quoted, range: lineRange(ctx.line, written.range.start.character + offset, written.range.end.character) });
         continue;
       }
       let next = args[i];
