@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criuLogFindings } from '../server/src/criu/findings';
-import { parseCriuLog } from '../server/src/criu/logModel';
+import { analyseCriuLog } from '../server/src/criu/analyse';
 import { printRows, time, type Row } from './harness';
 import { iptablesSaveParseBench } from './iptables';
 
@@ -39,7 +39,7 @@ const rows: Row[] = [];
   const lineCount = text.split('\n').length;
   rows.push({
     name: `CRIU log: parse + findings (${lineCount.toLocaleString('en')} lines)`,
-    figure: time(() => criuLogFindings(path, parseCriuLog(readFileSync(path, 'utf8')))),
+    figure: time(() => criuLogFindings(path, analyseCriuLog(readFileSync(path, 'utf8')))),
     baselineName: '`grep -n Error` on the same file (process spawn included)',
     baseline: time(() => spawnSync('grep', ['-n', 'Error', path], { encoding: 'utf8' })),
     units: { count: lineCount, name: 'lines' },

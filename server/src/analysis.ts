@@ -1,7 +1,8 @@
 import type { Finding } from './core/finding';
 import type { LanguageId } from './core/language';
+import { analyseCriuLog, type CriuLogAnalysis } from './criu/analyse';
 import { criuLogFindings } from './criu/findings';
-import { parseCriuLog, type CriuLog } from './criu/logModel';
+import { pairingFindings, pairLogs } from './criu/pairing';
 import { iptablesFindings } from './netfilter/iptables/findings';
 import type { DumpLine } from './netfilter/iptables/lineGrammar';
 import type { IptablesRuleset } from './netfilter/iptables/model';
@@ -16,7 +17,7 @@ export interface SourceDocument {
 
 /** The parsed form of a document, by language. */
 export type DocumentModel =
-  | { language: 'criu-log'; log: CriuLog }
+  | { language: 'criu-log'; criu: CriuLogAnalysis }
   | { language: 'iptables-save'; ruleset: IptablesRuleset }
   | { language: 'nftables' };
 
@@ -28,7 +29,7 @@ export interface ParseCache {
 export function buildModel(document: SourceDocument, cache?: ParseCache): DocumentModel {
   switch (document.language) {
     case 'criu-log':
-      return { language: 'criu-log', log: parseCriuLog(document.text) };
+      return { language: 'criu-log', criu: analyseCriuLog(document.text) };
     case 'iptables-save':
       return { language: 'iptables-save', ruleset: parseIptablesSave(document.text, { cache: cache?.iptablesLines }) };
     case 'nftables':
@@ -40,7 +41,7 @@ export function buildModel(document: SourceDocument, cache?: ParseCache): Docume
 export function modelFindings(doc: string, model: DocumentModel): Finding[] {
   switch (model.language) {
     case 'criu-log':
-      return criuLogFindings(doc, model.log);
+      return criuLogFindings(doc, model.criu);
     case 'iptables-save':
       return iptablesFindings(doc, model.ruleset);
     case 'nftables':
@@ -48,7 +49,16 @@ export function modelFindings(doc: string, model: DocumentModel): Finding[] {
   }
 }
 
+/** Findings that need several documents together (dump ↔ restore pairing for now). */
+export function crossFindings(models: readonly { doc: string; model: DocumentModel }[]): Finding[] {
+  const criu = models.flatMap(({ doc, model }) => (model.language === 'criu-log' ? [{ doc, analysis: model.criu }] : []));
+  return pairLogs(criu).flatMap(({ restore, dump }) => pairingFindings(restore, dump));
+}
+
 /** The single entry point from text to findings, shared by the language server and the CLI. */
 export function analyseDocuments(documents: readonly SourceDocument[]): Finding[] {
-  return documents.flatMap((d) => modelFindings(d.doc, buildModel(d)));
+  const models = documents.map((d) => ({ doc: d.doc, model: buildModel(d) }));
+  // Cross-file findings first: pairing completes sockets (peers) that per-document findings describe.
+  const cross = crossFindings(models);
+  return [...models.flatMap(({ doc, model }) => modelFindings(doc, model)), ...cross];
 }

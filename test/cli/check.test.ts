@@ -17,7 +17,7 @@ test('check on the bundled examples: compiler-style text, exit 1 for the failed 
   const lines = r.stdout.trim().split('\n');
   const eperm = lines.find((l) => l.includes('[criu.soccr-fin-eperm]'));
   assert.ok(eperm, r.stdout);
-  const [, line, col] = /^examples\/restore\.log:(\d+):(\d+): error: Unable to send a fin packet/.exec(eperm) ?? [];
+  const [, line, col] = /^examples\/restore\.log:(\d+):(\d+): error: Root cause of the failed restore: Unable to send a fin packet/.exec(eperm) ?? [];
   assert.ok(line, eperm);
   const source = readFileSync(join(examplesDir, 'restore.log'), 'utf8').split('\n')[Number(line) - 1];
   assert.equal(source.slice(Number(col) - 1).slice(0, 6), 'Error ', '1-based column points at the level prefix');
@@ -56,7 +56,7 @@ test('--language overrides detection', () => {
   assert.equal(cli('check', file).code, 2, 'undetectable without --language');
   const r = cli('check', '--language', 'criu-log', file);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /x:1:1: error: y \(criu\/x\.c:1\) \[criu\.error\]/);
+  assert.match(r.stdout, /x:1:1: error: Root cause of the failed run: y \(criu\/x\.c:1\) \[criu\.error\]/);
 });
 
 test('usage and I/O errors exit 2 with a message on stderr', () => {

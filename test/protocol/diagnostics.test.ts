@@ -34,9 +34,16 @@ test('the bundled server speaks LSP over stdio and publishes CRIU diagnostics', 
   assert.equal(noise.severity, 3, 'information, not an error');
   assert.deepEqual(noise.tags, [1], 'tagged Unnecessary (shown faded)');
 
-  // Every CRIU Error/Warn line of the example is diagnosed, nothing else.
+  // Every CRIU Error/Warn line of the example is diagnosed; the consequences are linked to the root cause.
   const expected = lines.map((l, i) => (/(Error \(|Warn {2}\()[^)]*:\d+\): /.test(l) ? i : -1)).filter((i) => i >= 0);
-  assert.deepEqual(published.diagnostics.map((d) => d.range.start.line).sort((a, b) => a - b), expected);
+  const perLine = published.diagnostics.filter((d) => !['criu.fin-path', 'criu.state-changed', 'criu.log-ends-early'].includes(String(d.code)));
+  assert.deepEqual(perLine.map((d) => d.range.start.line).sort((a, b) => a - b), expected);
+  assert.deepEqual(published.diagnostics.filter((d) => d.severity === 1).map((d) => d.code), ['criu.soccr-fin-eperm'], 'one error: the root cause');
+  const related = (eperm as unknown as { relatedInformation: { location: { range: { start: { line: number } } }; message: string }[] }).relatedInformation;
+  assert.deepEqual(related.map((r) => lines[r.location.range.start.line].match(/Unable to open fd|exited, status|Restoring FAILED/)?.[0]), ['Unable to open fd', 'exited, status', 'Restoring FAILED']);
+  const fin = published.diagnostics.find((d) => d.code === 'criu.fin-path');
+  assert.ok(fin, 'the CLOSE_WAIT socket is marked as taking the FIN path');
+  assert.match(lines[fin.range.start.line], /Restore: .*TCP_CLOSE_WAIT/);
 
   assert.equal(await server.shutdown(), 0);
 });

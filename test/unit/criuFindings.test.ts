@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { criuLogFindings } from '../../server/src/criu/findings';
 import { parseCriuLog } from '../../server/src/criu/logModel';
+import { analyseCriuLog } from '../../server/src/criu/analyse';
 
 const log = [
   '(00.000000) CRIU run id = 3d0e',
@@ -25,17 +26,20 @@ test('header facts', () => {
 });
 
 test('one finding per Error/Warn line, with exact ranges, CRLF or not', () => {
-  const findings = criuLogFindings('restore.log', parseCriuLog(log));
+  const findings = criuLogFindings('restore.log', analyseCriuLog(log));
   assert.deepEqual(findings.map((f) => [f.range.start.line, f.severity, f.code]), [
     [3, 'information', 'criu.rlimit-nofile'],
     [5, 'error', 'criu.soccr-fin-eperm'],
-    [7, 'error', 'criu.open-fd-failed'],
+    [7, 'information', 'criu.open-fd-failed'],
     [8, 'warning', 'criu.warning'],
-    [9, 'error', 'criu.restore-failed'],
+    [9, 'information', 'criu.restore-failed'],
+    [4, 'information', 'criu.fin-path'],
   ]);
   const eperm = findings[1];
   assert.deepEqual(eperm.range, { start: { line: 5, character: 20 }, end: { line: 5, character: 143 } });
-  assert.match(eperm.message, /^Unable to send a fin packet: .*\(Operation not permitted\) \(soccr\/soccr\.c:682\) — /);
+  assert.match(eperm.message, /^Root cause of the failed restore: Unable to send a fin packet: .*\(Operation not permitted\) \(soccr\/soccr\.c:682\) — /);
+  assert.deepEqual(eperm.related.map((r) => r.range.start.line), [7, 9], 'linked to what follows from it');
+  assert.deepEqual(findings[2].related.map((r) => r.range.start.line), [5], 'a consequence points at its cause');
   assert.match(eperm.message, /0xC114/);
   assert.equal(findings[0].harmless, true);
   assert.equal(eperm.harmless, undefined);
@@ -44,5 +48,5 @@ test('one finding per Error/Warn line, with exact ranges, CRLF or not', () => {
 });
 
 test('a log without any CRIU error has no findings', () => {
-  assert.deepEqual(criuLogFindings('x', parseCriuLog('(00.1) Restore finished successfully. Tasks resumed.\nError: Could not process rule: No such file or directory\n')), []);
+  assert.deepEqual(criuLogFindings('x', analyseCriuLog('(00.1) Restore finished successfully. Tasks resumed.\nError: Could not process rule: No such file or directory\n')), []);
 });

@@ -32,3 +32,9 @@ export function parseLogLine(text: string): LogLine {
 export function taskOf(line: LogLine): number | undefined {
   return line.pid?.value ?? line.pie[0]?.tid;
 }
+
+/** The message as CRIU formatted it after `Error (file:line): `, subsystem prefix included. */
+export function levelMessage(line: LogLine): string {
+  const text = line.subsystem ? `${line.subsystem.name}: ${line.message.text}` : line.message.text;
+  return text.trimEnd();
+}

@@ -1,0 +1,153 @@
+/**
+ * What a CRIU run did and how it ended: the action, the outcome, the tasks and their lines,
+ * and the root cause with the errors that follow from it. Lines of concurrent tasks
+ * interleave and are not time-ordered, so everything here goes by file order and by pid,
+ * never by timestamp.
+ */
+import { lookupMessage, type MessageKnowledge } from '../knowledge/criuMessages';
+import { levelMessage, taskOf, type LogLine } from './logLine';
+
+export type CriuAction = 'dump' | 'pre-dump' | 'restore' | 'check' | 'unknown';
+export type Outcome = 'success' | 'failure' | 'aborted' | 'unknown';
+
+export interface ErrorLine {
+  line: number;
+  kind: 'error' | 'warn';
+  text: string;
+  task?: number;
+  known?: MessageKnowledge;
+  role: 'cause' | 'consequence' | 'noise';
+}
+
+export interface Task {
+  pid: number;
+  /** Line indices that belong to this task, in file order. */
+  lines: number[];
+  parent?: number;
+  children: number[];
+  /** `Dumping task (pid: N comm: X)` / `Seized task`. */
+  comm?: string;
+}
+
+export interface RunAnalysis {
+  action: CriuAction;
+  /** Line that shows the action (`Dumping processes (pid: …)`, `Reading image tree`, …). */
+  actionLine?: number;
+  outcome: Outcome;
+  /** `Restore finished successfully`, `Restoring FAILED.`, the BUG line … */
+  outcomeLine?: number;
+  errors: ErrorLine[];
+  rootCause?: ErrorLine;
+  consequences: ErrorLine[];
+  tasks: Map<number, Task>;
+  /** Options the log reveals (`Will dump/restore TCP connections` is --tcp-established). */
+  options: string[];
+}
+
+const actionSigns: [RegExp, CriuAction][] = [
+  [/^Pre-dumping task \(pid: \d+/, 'pre-dump'],
+  [/^Dumping processes \(pid: \d+/, 'dump'],
+  [/^Reading image tree$/, 'restore'],
+  [/^Dump CRIU run id = /, 'restore'],
+  [/^Forking task with \d+ pid/, 'restore'],
+  [/^(Looks good|Checking |.* works OK$)/, 'check'],
+];
+
+const outcomeSigns: [RegExp, Outcome][] = [
+  [/^(Dumping|Pre-dumping) finished successfully/, 'success'],
+  [/^Restore finished successfully/, 'success'],
+  [/^Looks good\.?/, 'success'],
+  [/^(Dumping|Restoring|Pre-dumping) FAILED\./, 'failure'],
+];
+
+const optionSigns: [RegExp, string][] = [
+  [/^Will dump\/restore TCP connections/, '--tcp-established'],
+  [/^Will do snapshot from /, '--prev-images-dir'],
+  [/^Will drop all TCP connections on restore/, '--tcp-close'],
+];
+
+export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
+  const run: RunAnalysis = { action: 'unknown', outcome: 'unknown', errors: [], consequences: [], tasks: new Map(), options: [] };
+  const task = (pid: number): Task => {
+    let t = run.tasks.get(pid);
+    if (!t) run.tasks.set(pid, (t = { pid, lines: [], children: [] }));
+    return t;
+  };
+  let lastForker: number | undefined;
+
+  lines.forEach((line, index) => {
+    const pid = taskOf(line);
+    if (pid !== undefined) task(pid).lines.push(index);
+    const text = line.message.text;
+
+    if (run.action === 'unknown' || (run.action === 'check' && index < 400)) {
+      for (const [re, action] of actionSigns) {
+        if (re.test(text) && (run.action === 'unknown' || action !== 'check')) {
+          run.action = action;
+          run.actionLine = index;
+          break;
+        }
+      }
+    }
+    for (const [re, outcome] of outcomeSigns) {
+      if (re.test(text)) {
+        run.outcome = outcome;
+        run.outcomeLine = index;
+      }
+    }
+    for (const [re, option] of optionSigns) if (re.test(text) && !run.options.includes(option)) run.options.push(option);
+
+    // The process tree: the restore forks children from their parent's context.
+    const fork = /^Forking task with (\d+) pid/.exec(text);
+    if (fork) {
+      const child = task(Number(fork[1]));
+      const parent = pid ?? lastForker;
+      if (parent !== undefined && parent !== child.pid) {
+        child.parent = parent;
+        if (!task(parent).children.includes(child.pid)) task(parent).children.push(child.pid);
+      }
+      lastForker ??= child.pid;
+    }
+    const dumping = /^(?:Dumping|Pre-dumping) task \(pid: (\d+) comm: (.*)\)$/.exec(text);
+    if (dumping) task(Number(dumping[1])).comm = dumping[2];
+
+    if (line.level) {
+      const message = levelMessage(line);
+      const known = lookupMessage(message);
+      const bug = /BUG at \S+:\d+/.test(message);
+      // Unknown warnings stay warnings (role cause, but only errors can be the root cause).
+      const role = known?.role ?? 'cause';
+      run.errors.push({ line: index, kind: line.level.kind, text: message, ...(pid !== undefined ? { task: pid } : {}), ...(known ? { known } : {}), role });
+      if (bug) {
+        run.outcome = 'aborted';
+        run.outcomeLine = index;
+      }
+    }
+  });
+
+  if (run.outcome === 'unknown' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {
+    // No verdict line: CRIU died (a BUG, a signal) or the log was cut short.
+    run.outcome = 'aborted';
+  }
+  findRootCause(run);
+  return run;
+}
+
+/**
+ * The root cause is the first causal error of the failing task: the task a consequence names
+ * (`46208 exited, status=1`) or whose lines hold the consequences; failing that, the first
+ * causal error of the run. Every consequence is linked to it.
+ */
+function findRootCause(run: RunAnalysis): void {
+  if (run.outcome === 'success') return;
+  const causes = run.errors.filter((e) => e.kind === 'error' && e.role === 'cause');
+  const consequences = run.errors.filter((e) => e.role === 'consequence');
+  const failing = new Set<number>();
+  for (const c of consequences) {
+    const named = /^(\d+) (?:exited|killed)/.exec(c.text);
+    if (named) failing.add(Number(named[1]));
+    else if (c.task !== undefined) failing.add(c.task);
+  }
+  run.rootCause = causes.find((e) => e.task !== undefined && failing.has(e.task)) ?? causes[0];
+  if (run.rootCause) run.consequences = consequences.filter((c) => c.line > run.rootCause!.line);
+}
