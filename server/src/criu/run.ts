@@ -50,6 +50,8 @@ const actionSigns: [RegExp, CriuAction][] = [
   [/^Reading image tree$/, 'restore'],
   [/^Dump CRIU run id = /, 'restore'],
   [/^Forking task with \d+ pid/, 'restore'],
+  [/^(Restore finished successfully|Restoring FAILED\.|Restoring TCP connection|\s*Restore: family )/, 'restore'],
+  [/^(Dumping finished successfully|Dumping FAILED\.|\s*Collected: ino )/, 'dump'],
   [/^(Looks good|Checking |.* works OK$)/, 'check'],
 ];
 
