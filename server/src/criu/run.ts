@@ -44,15 +44,17 @@ export interface RunAnalysis {
   options: string[];
 }
 
-const actionSigns: [RegExp, CriuAction][] = [
-  [/^Pre-dumping task \(pid: \d+/, 'pre-dump'],
-  [/^Dumping processes \(pid: \d+/, 'dump'],
-  [/^Reading image tree$/, 'restore'],
-  [/^Dump CRIU run id = /, 'restore'],
-  [/^Forking task with \d+ pid/, 'restore'],
-  [/^(Restore finished successfully|Restoring FAILED\.|Restoring TCP connection|\s*Restore: family )/, 'restore'],
-  [/^(Dumping finished successfully|Dumping FAILED\.|\s*Collected: ino )/, 'dump'],
-  [/^(Looks good|Checking |.* works OK$)/, 'check'],
+/** Lines that tell the action; a strong sign overrides a weak one seen earlier. */
+const actionSigns: [RegExp, CriuAction, 'strong' | 'weak'][] = [
+  [/^Pre-dumping task \(pid: \d+/, 'pre-dump', 'strong'],
+  [/^Dumping processes \(pid: \d+/, 'dump', 'strong'],
+  [/^Reading image tree$/, 'restore', 'strong'],
+  [/^Dump CRIU run id = /, 'restore', 'strong'],
+  [/^Forking task with \d+ pid/, 'restore', 'strong'],
+  // `criu check` probes features and says so; it also opens sockets, hence the weak signs below.
+  [/^(Eventfd|Epoll|Inotify) fdinfo works OK/, 'check', 'strong'],
+  [/^(Restore finished successfully|Restoring FAILED\.|Restoring TCP connection|\s*Restore: family )/, 'restore', 'weak'],
+  [/^(Dumping finished successfully|Dumping FAILED\.|\s*Collected: ino )/, 'dump', 'weak'],
 ];
 
 const outcomeSigns: [RegExp, Outcome][] = [
@@ -76,19 +78,22 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
     return t;
   };
   let lastForker: number | undefined;
+  let strongAction = false;
 
   lines.forEach((line, index) => {
     const pid = taskOf(line);
     if (pid !== undefined) task(pid).lines.push(index);
     const text = line.message.text;
 
-    if (run.action === 'unknown' || (run.action === 'check' && index < 400)) {
-      for (const [re, action] of actionSigns) {
-        if (re.test(text) && (run.action === 'unknown' || action !== 'check')) {
+    if (!strongAction) {
+      for (const [re, action, strength] of actionSigns) {
+        if (!re.test(text)) continue;
+        if (strength === 'strong' || run.action === 'unknown') {
           run.action = action;
           run.actionLine = index;
-          break;
+          strongAction = strength === 'strong';
         }
+        break;
       }
     }
     for (const [re, outcome] of outcomeSigns) {
@@ -127,7 +132,7 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
     }
   });
 
-  if (run.outcome === 'unknown' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {
+  if (run.outcome === 'unknown' && run.action !== 'check' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {
     // No verdict line: CRIU died (a BUG, a signal) or the log was cut short.
     run.outcome = 'aborted';
   }
