@@ -3,7 +3,7 @@
  * Inputs come from examples/ and, where present, the shared corpus beside the clone.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criuLogFindings } from '../server/src/criu/findings';
@@ -15,7 +15,7 @@ const root = join(__dirname, '..', '..');
 const corpus = join(root, '..', 'shared', 'corpus', 'criu-real');
 
 /** All real CRIU logs (or the examples when the corpus is absent) joined into one file. */
-function criuLogInput(): { path: string; text: string } {
+function criuLogInput(): { path: string; text: string; cleanup: () => void } {
   const parts: string[] = [];
   if (existsSync(corpus)) {
     for (const dir of readdirSync(corpus).sort()) {
@@ -27,15 +27,16 @@ function criuLogInput(): { path: string; text: string } {
   }
   parts.push(readFileSync(join(root, 'examples', 'restore.log'), 'utf8'), readFileSync(join(root, 'examples', 'dump.log'), 'utf8'));
   const text = parts.join('');
-  const path = join(mkdtempSync(join(tmpdir(), 'criu-lens-bench-')), 'joined.log');
+  const dir = mkdtempSync(join(tmpdir(), 'criu-lens-bench-'));
+  const path = join(dir, 'joined.log');
   writeFileSync(path, text);
-  return { path, text };
+  return { path, text, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const rows: Row[] = [];
 
 {
-  const { path, text } = criuLogInput();
+  const { path, text, cleanup } = criuLogInput();
   const lineCount = text.split('\n').length;
   rows.push({
     name: `CRIU log: parse + findings (${lineCount.toLocaleString('en')} lines)`,
@@ -44,6 +45,7 @@ const rows: Row[] = [];
     baseline: time(() => spawnSync('grep', ['-n', 'Error', path], { encoding: 'utf8' })),
     units: { count: lineCount, name: 'lines' },
   });
+  cleanup();
 }
 
 const skipped: { name: string; reason: string }[] = [];

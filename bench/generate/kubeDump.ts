@@ -160,7 +160,7 @@ export function generateKubeDump(rules: number, seed = 1): string {
   add(natChain('KUBE-MARK-MASQ'), 'KUBE-MARK-MASQ', '-j MARK --set-xmark 0x4000/0x4000');
   const postrouting = natChain('KUBE-POSTROUTING');
   add(postrouting, 'KUBE-POSTROUTING', '-m mark ! --mark 0x4000/0x4000 -j RETURN');
-  add(postrouting, 'KUBE-POSTROUTING', '-j MARK --xor-mark 0x4000');
+  add(postrouting, 'KUBE-POSTROUTING', '-j MARK --set-xmark 0x4000/0x0');
   add(postrouting, 'KUBE-POSTROUTING', '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
   natChain('KUBE-KUBELET-CANARY');
   natChain('KUBE-PROXY-CANARY');
