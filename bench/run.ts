@@ -10,6 +10,7 @@ import { criuLogFindings } from '../server/src/criu/findings';
 import { analyseCriuLog } from '../server/src/criu/analyse';
 import { printRows, time, type Row } from './harness';
 import { iptablesSaveParseBench } from './iptables';
+import { generateRestoreLog } from './generate/criuLog';
 
 const root = join(__dirname, '..', '..');
 const corpus = join(root, '..', 'shared', 'corpus', 'criu-real');
@@ -46,6 +47,21 @@ const rows: Row[] = [];
     units: { count: lineCount, name: 'lines' },
   });
   cleanup();
+}
+
+{
+  // Issue target: full analysis of a 1,000,000-line -v4 restore log within 25× `grep -n Error`.
+  const dir = mkdtempSync(join(tmpdir(), 'criu-lens-bench-'));
+  const path = join(dir, 'restore-1M.log');
+  writeFileSync(path, generateRestoreLog(1_000_000, join(root, 'examples')));
+  rows.push({
+    name: 'CRIU log: full analysis (1,000,000 lines)',
+    figure: time(() => criuLogFindings(path, analyseCriuLog(readFileSync(path, 'utf8'))), 1000, 3),
+    baselineName: '`grep -n Error` on the same file',
+    baseline: time(() => spawnSync('grep', ['-n', 'Error', path], { encoding: 'utf8', maxBuffer: 1 << 28 }), 1000, 3),
+    units: { count: 1_000_000, name: 'lines' },
+  });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const skipped: { name: string; reason: string }[] = [];

@@ -5,7 +5,7 @@
  */
 import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { modelFindings, type DocumentModel } from './analysis';
+import { crossFindings, modelFindings, type DocumentModel } from './analysis';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import type { IptablesRuleset } from './netfilter/iptables/model';
@@ -43,15 +43,26 @@ function modelOf(uri: string): DocumentModel | undefined {
   return models.get(uri, document.languageId, document.version, () => document.getText());
 }
 
+/**
+ * Publishes the diagnostics of every open document of ours. Findings that link documents
+ * (a restore log and its dump log) change when either changes, so all are refreshed together;
+ * models are cached per version, so unchanged documents are not re-parsed.
+ */
+function validateAll(): void {
+  const open = documents.all().flatMap((d) => {
+    const model = modelOf(d.uri);
+    return model ? [{ doc: d.uri, model, version: d.version }] : [];
+  });
+  const cross = crossFindings(open);
+  for (const { doc, model, version } of open) {
+    const findings = [...modelFindings(doc, model), ...cross.filter((f) => f.doc === doc)];
+    for (const [uri, diagnostics] of diagnosticsByDocument([doc], findings)) void connection.sendDiagnostics({ uri, version, diagnostics });
+  }
+}
+
 function validate(uri: string): void {
   pending.delete(uri);
-  const document = documents.get(uri);
-  const model = modelOf(uri);
-  if (!document || !model) return;
-  const findings = modelFindings(uri, model);
-  for (const [doc, diagnostics] of diagnosticsByDocument([uri], findings)) {
-    void connection.sendDiagnostics({ uri: doc, version: document.version, diagnostics });
-  }
+  validateAll();
 }
 
 /** Documents analysed at least once: the first analysis (on open) is not debounced. */
@@ -74,6 +85,8 @@ documents.onDidClose((e) => {
   seen.delete(e.document.uri);
   models.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  // Links to the closed document (dump ↔ restore) disappear from the others.
+  validateAll();
 });
 
 const withModel = <T>(uri: string, empty: T, fn: (model: DocumentModel) => T): T => {

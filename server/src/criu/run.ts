@@ -4,7 +4,7 @@
  * interleave and are not time-ordered, so everything here goes by file order and by pid,
  * never by timestamp.
  */
-import { lookupMessage, type MessageKnowledge } from '../knowledge/criuMessages';
+import { lookupMessageInContext, type MessageKnowledge } from '../knowledge/criuMessages';
 import { levelMessage, taskOf, type LogLine } from './logLine';
 
 export type CriuAction = 'dump' | 'pre-dump' | 'restore' | 'check' | 'unknown';
@@ -79,6 +79,8 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
   };
   let lastForker: number | undefined;
   let strongAction = false;
+  /** The previous line's message: some messages mean different things after certain lines. */
+  let previous: string | undefined;
 
   lines.forEach((line, index) => {
     const pid = taskOf(line);
@@ -120,16 +122,25 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
 
     if (line.level) {
       const message = levelMessage(line);
-      const known = lookupMessage(message);
+      const next = lines[index + 1];
+      const known = lookupMessageInContext(message, {
+        level: line.level.kind,
+        ...(previous !== undefined ? { previous } : {}),
+        ...(next ? { next: levelMessage(next) } : {}),
+      });
+      // A failed iptables unlock after `Unlock network` cannot hurt the run any more (rare: a scan is fine).
+      const harmless = known?.harmlessAfter !== undefined && lines.slice(0, index).some((l) => known.harmlessAfter!.test(levelMessage(l)));
       const bug = /BUG at \S+:\d+/.test(message);
       // Unknown warnings stay warnings (role cause, but only errors can be the root cause).
-      const role = known?.role ?? 'cause';
+      // A failed iptables unlock after `Unlock network` cannot hurt the run any more.
+      const role = harmless ? 'noise' : known?.role ?? 'cause';
       run.errors.push({ line: index, kind: line.level.kind, text: message, ...(pid !== undefined ? { task: pid } : {}), ...(known ? { known } : {}), role });
       if (bug) {
         run.outcome = 'aborted';
         run.outcomeLine = index;
       }
     }
+    previous = levelMessage(line);
   });
 
   if (run.outcome === 'unknown' && run.action !== 'check' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {

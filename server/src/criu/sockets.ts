@@ -4,6 +4,7 @@
  * (state in the image), and the network lock's `Locked A:P - B:Q connection` /
  * `Running iptables|nftables [...]` lines, which alone carry the peer's address.
  */
+import { tcpStateByName, type RestorePacket } from '../knowledge/tcpStates';
 import type { LogLine } from './logLine';
 
 export interface Endpoint {
@@ -181,18 +182,9 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
   return { sockets, lock };
 }
 
-/** States whose restore makes libsoccr send a packet from its raw socket (DESIGN.md §3). */
-export function restorePacket(imageState: string | undefined): 'FIN|ACK' | 'ACK' | undefined {
-  switch (imageState) {
-    case 'TCP_CLOSE_WAIT':
-    case 'TCP_LAST_ACK':
-    case 'TCP_CLOSING':
-      return 'FIN|ACK';
-    case 'TCP_FIN_WAIT2':
-      return 'ACK';
-    default:
-      return undefined;
-  }
+/** What libsoccr re-sends from its 0xC114-marked raw socket when restoring this image state. */
+export function restorePacket(imageState: string | undefined): RestorePacket | undefined {
+  return (imageState && tcpStateByName(imageState)?.restorePacket) || undefined;
 }
 
 /** Fills peers and collection states from the dump log of the same checkpoint, matched by inode. */

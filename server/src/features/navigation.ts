@@ -3,10 +3,24 @@
  */
 import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange, type Location, type Position, type SymbolInformation } from 'vscode-languageserver';
 import type { DocumentModel } from '../analysis';
+import type { CriuLogAnalysis } from '../criu/analyse';
+import { tokenAt } from '../criu/explain';
+import { causeOf, outline, taskFolds, usesAt, type OutlineItem } from '../criu/navigation';
 import type { IptablesRuleset } from '../netfilter/iptables/model';
 import { nodeAt, referencesTo, ruleSummary } from '../netfilter/iptables/query';
 
+/** The whole text of a log line after its prefixes. */
+function criuLineRange(a: CriuLogAnalysis, line: number) {
+  const l = a.log.lines[line];
+  const start = l.level?.span.start ?? l.message.span.start;
+  return { start: { line, character: start }, end: { line, character: l.message.span.end } };
+}
+
 export function definition(uri: string, model: DocumentModel, position: Position): Location | null {
+  if (model.language === 'criu-log') {
+    const cause = causeOf(model.criu, position);
+    return cause === undefined ? null : { uri, range: criuLineRange(model.criu, cause) };
+  }
   if (model.language !== 'iptables-save') return null;
   const node = nodeAt(model.ruleset, position);
   if (node?.kind !== 'chain') return null;
@@ -15,6 +29,18 @@ export function definition(uri: string, model: DocumentModel, position: Position
 }
 
 export function references(uri: string, model: DocumentModel, position: Position, includeDeclaration: boolean): Location[] {
+  if (model.language === 'criu-log') {
+    const token = tokenAt(model.criu, position);
+    if (!token) return [];
+    const bare = token.value.replace(/^0x/i, '');
+    return usesAt(model.criu, position).map(({ line }) => {
+      const l = model.criu.log.lines[line];
+      const m = new RegExp(`\\b(0x)?${bare}\\b`, 'i').exec(l.message.text);
+      if (l.pid?.value === Number(token.value) && token.key === 'pid') return { uri, range: { start: { line, character: l.pid.span.start }, end: { line, character: l.pid.span.end - 2 } } };
+      const start = m ? l.message.span.start + m.index : l.message.span.start;
+      return { uri, range: { start: { line, character: start }, end: { line, character: m ? start + m[0].length : l.message.span.end } } };
+    });
+  }
   if (model.language !== 'iptables-save') return [];
   const node = nodeAt(model.ruleset, position);
   if (node?.kind !== 'chain') return [];
@@ -24,7 +50,29 @@ export function references(uri: string, model: DocumentModel, position: Position
   return out;
 }
 
+const outlineKinds: Record<OutlineItem['kind'], SymbolKind> = {
+  outcome: SymbolKind.Event,
+  cause: SymbolKind.Key,
+  task: SymbolKind.Module,
+  error: SymbolKind.Key,
+  socket: SymbolKind.Interface,
+  section: SymbolKind.Namespace,
+};
+
+function outlineSymbol(a: CriuLogAnalysis, item: OutlineItem): DocumentSymbol {
+  const range = { start: { line: item.line, character: 0 }, end: { line: item.endLine, character: a.log.lines[item.endLine].message.span.end } };
+  return {
+    name: item.name || '(empty)',
+    ...(item.detail ? { detail: item.detail } : {}),
+    kind: outlineKinds[item.kind],
+    range,
+    selectionRange: criuLineRange(a, item.line),
+    children: item.children.map((c) => outlineSymbol(a, c)),
+  };
+}
+
 export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
+  if (model.language === 'criu-log') return outline(model.criu).map((item) => outlineSymbol(model.criu, item));
   if (model.language !== 'iptables-save') return [];
   return model.ruleset.tables.map((table) => {
     const endLine = table.endLine;
@@ -59,6 +107,7 @@ export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
 }
 
 export function foldingRanges(model: DocumentModel): FoldingRange[] {
+  if (model.language === 'criu-log') return taskFolds(model.criu).map((f) => ({ startLine: f.start, endLine: f.end, kind: FoldingRangeKind.Region }));
   if (model.language !== 'iptables-save') return [];
   const out: FoldingRange[] = [];
   for (const table of model.ruleset.tables) {

@@ -1,0 +1,137 @@
+/**
+ * Hover text for any part of a CRIU log line, as Markdown: the prefixes, errno texts, TCP
+ * states, ids/inodes/pids (with where else they appear), and what a known message means.
+ */
+import type { Position } from '../core/text';
+import { criuSourceUrl, lookupMessage } from '../knowledge/criuMessages';
+import { errnoInCriuContext, findErrnoInMessage } from '../knowledge/errno';
+import { tcpStateByName } from '../knowledge/tcpStates';
+import type { CriuLogAnalysis } from './analyse';
+import { levelMessage } from './logLine';
+
+export interface CriuHover {
+  markdown: string;
+  start: number;
+  end: number;
+}
+
+/** Tokens worth a hover inside the message: TCP states, hex ids/inodes, pids in `pid` phrases. */
+const tokenPattern = /\b(TCP_[A-Z0-9_]+)\b|\b(?:(id|ino|fd)[= ]\s*)(0x[0-9a-f]+|[0-9a-f]+)\b/gi;
+
+export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefined {
+  const line = a.log.lines[pos.line];
+  if (!line) return undefined;
+  const c = pos.character;
+  const within = (s: { start: number; end: number }) => c >= s.start && c <= s.end;
+
+  if (line.timestamp && within(line.timestamp.span)) {
+    return { ...line.timestamp.span, markdown: `**Timestamp** ${line.timestamp.seconds.toFixed(6)} s after CRIU started.${line.timestamp.seconds >= 100 ? ' (Past 100 s CRIU\'s `)` overwrites the last digit.)' : ''}` };
+  }
+  if (line.pid && within(line.pid.span)) return { ...line.pid.span, markdown: taskText(a, line.pid.value) };
+  for (const pie of line.pie) if (within(pie.span)) return { ...pie.span, markdown: `**Restorer/parasite code** (\`pie\`) of task ${pie.tid}: it runs inside the task, without CRIU's usual log setup.\n\n${taskText(a, pie.tid)}` };
+
+  const level = line.level;
+  if (level && within(level.span)) {
+    const version = a.log.header.version;
+    const url = criuSourceUrl(level.file, level.line, version);
+    const text = levelMessage(line);
+    const known = lookupMessage(text, level.kind);
+    const parts = [`**CRIU ${level.kind === 'error' ? 'error' : 'warning'}** printed at [\`${level.file}:${level.line}\`](${url})${version ? ` (CRIU ${version})` : ''}.`];
+    if (known) parts.push(messageText(known, a, pos.line));
+    else {
+      const errno = findErrnoInMessage(text);
+      parts.push(errno ? `The call failed with **${errno.info.name}** (${errno.info.number}, "${errno.info.text}"): ${errno.info.meaning}` : 'No specific explanation is known for this message; the source location above shows what CRIU was doing.');
+    }
+    return { ...level.span, markdown: parts.join('\n\n') };
+  }
+
+  const msg = line.message;
+  if (!within(msg.span)) return undefined;
+  const rel = c - msg.span.start;
+  // errno text at the end of a pr_perror message, or in libnet's/compel's parentheses.
+  const errno = findErrnoInMessage(msg.text);
+  if (errno && rel >= errno.start && rel <= errno.end) {
+    const ctx = errnoInCriuContext[errno.info.name];
+    return {
+      start: msg.span.start + errno.start,
+      end: msg.span.start + errno.end,
+      markdown: `**${errno.info.name}** (errno ${errno.info.number}): "${errno.info.text}". ${errno.info.meaning}${ctx ? `\n\nIn CRIU: ${ctx}` : ''}`,
+    };
+  }
+  for (const m of msg.text.matchAll(tokenPattern)) {
+    const start = m.index!;
+    const end = start + m[0].length;
+    if (rel < start || rel > end) continue;
+    if (m[1]) {
+      const state = tcpStateByName(m[1]);
+      if (!state) continue;
+      const packet = state.restorePacket ? `On restore, libsoccr re-sends a **${state.restorePacket}** from a raw socket marked 0xC114 for a socket in this state. ${state.restoreNote}` : state.restoreNote;
+      return { start: msg.span.start + start, end: msg.span.start + end, markdown: `**${state.name}** (${state.number}): ${state.meaning}\n\n${packet}` };
+    }
+    const value = m[3];
+    const occurrences = occurrencesOf(a, m[2].toLowerCase() as TokenKey, value);
+    return { start: msg.span.start + start, end: msg.span.start + end, markdown: `**${m[2]} ${value}** appears on ${occurrences.length} line${occurrences.length === 1 ? '' : 's'}: ${occurrences.slice(0, 12).map((l) => l + 1).join(', ')}${occurrences.length > 12 ? ', …' : ''}.` };
+  }
+  const known = line.level ? lookupMessage(levelMessage(line), line.level.kind) : undefined;
+  if (known && line.level) return { ...msg.span, markdown: messageText(known, a, pos.line) };
+  return undefined;
+}
+
+function messageText(known: NonNullable<ReturnType<typeof lookupMessage>>, a: CriuLogAnalysis, line: number): string {
+  const parts = [`**${known.role === 'noise' ? 'Harmless' : known.role === 'consequence' ? 'A consequence' : 'A cause'}:** ${known.summary}.`];
+  if (known.explanation) {
+    parts.push(`**What happened.** ${known.explanation.what}`, `**Why.** ${known.explanation.why}`);
+    if (known.explanation.check.length) parts.push(`**What to check next:**\n${known.explanation.check.map((c) => `- ${c}`).join('\n')}`);
+  }
+  const root = a.run.rootCause;
+  if (root && root.line !== line && a.run.consequences.some((c) => c.line === line)) parts.push(`Follows from the root cause on line ${root.line + 1}: \`${root.text}\`.`);
+  if (root?.line === line && a.run.consequences.length) parts.push(`Leads to: ${a.run.consequences.map((c) => `line ${c.line + 1} (\`${c.text}\`)`).join(', ')}.`);
+  return parts.join('\n\n');
+}
+
+function taskText(a: CriuLogAnalysis, pid: number): string {
+  const task = a.run.tasks.get(pid);
+  if (!task) return `**Task ${pid}**.`;
+  const parts = [`**Task ${pid}**${task.comm ? ` (\`${task.comm}\`)` : ''}: ${task.lines.length} lines in this log.`];
+  if (task.parent !== undefined) parts.push(`Parent: ${task.parent}.`);
+  if (task.children.length) parts.push(`Children: ${task.children.join(', ')}.`);
+  const errors = a.run.errors.filter((e) => e.task === pid && e.kind === 'error' && e.role !== 'noise');
+  if (errors.length) parts.push(`Errors: ${errors.map((e) => `line ${e.line + 1}`).join(', ')}.`);
+  return parts.join(' ');
+}
+
+export type TokenKey = 'id' | 'ino' | 'fd' | 'pid';
+
+/** The token under the cursor that names an id, inode, fd or task, if any. */
+export function tokenAt(a: CriuLogAnalysis, pos: Position): { key: TokenKey; value: string; start: number; end: number } | undefined {
+  const line = a.log.lines[pos.line];
+  if (!line) return undefined;
+  if (line.pid && pos.character >= line.pid.span.start && pos.character <= line.pid.span.end) return { key: 'pid', value: String(line.pid.value), ...line.pid.span };
+  const rel = pos.character - line.message.span.start;
+  for (const m of line.message.text.matchAll(tokenPattern)) {
+    if (!m[2] || rel < m.index! || rel > m.index! + m[0].length) continue;
+    const start = line.message.span.start + m.index! + m[0].length - m[3].length;
+    return { key: m[2].toLowerCase() as TokenKey, value: m[3], start, end: start + m[3].length };
+  }
+  return undefined;
+}
+
+/**
+ * Lines where an id, inode, fd or pid appears. Ids print as `id 6`/`id=0x6`, inodes as
+ * `ino 0x3f85f` or bare `3f85f` after `ino`, pids in the pid column or `pid: N`/`N exited`.
+ */
+export function occurrencesOf(a: CriuLogAnalysis, key: TokenKey, value: string): number[] {
+  const hex = value.replace(/^0x/i, '').replace(/[^0-9a-f]/gi, '');
+  const pattern: Record<TokenKey, RegExp> = {
+    id: new RegExp(`\\bid[= ](?:0x)?${hex}\\b`, 'i'),
+    ino: new RegExp(`\\bino\\s+(?:0x)?${hex}\\b`, 'i'),
+    fd: new RegExp(`\\b(?:fd[= ]?|fd for |fdinfo |dup )${hex}\\b`, 'i'),
+    pid: new RegExp(`(?:\\bpid:? |\\btask:? |^)${hex}\\b|\\b${hex} (?:exited|killed|was)`),
+  };
+  const re = pattern[key];
+  const out: number[] = [];
+  a.log.lines.forEach((l, i) => {
+    if ((key === 'pid' && (l.pid?.value === Number(value) || l.pie.some((p) => p.tid === Number(value)))) || re.test(l.message.text)) out.push(i);
+  });
+  return out;
+}
