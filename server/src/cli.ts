@@ -75,7 +75,14 @@ function check(options: CheckOptions): number {
     }
     documents.push({ doc: path, language, text });
   }
-  const findings = analyseDocuments(documents).sort(compareFindings);
+  let findings;
+  try {
+    findings = analyseDocuments(documents).sort(compareFindings);
+  } catch (e) {
+    // A bug of ours, never the user's input: say so plainly rather than with a bare stack trace.
+    process.stderr.write(`criu-lens: internal error while analysing ${documents.map((d) => d.doc).join(', ')}: ${e instanceof Error ? e.stack ?? e.message : String(e)}\nPlease report it with the input file.\n`);
+    return 2;
+  }
   const files = documents.map((d) => ({ path: d.doc, language: d.language }));
   if (options.format === 'json') {
     process.stdout.write(JSON.stringify(toReport(files, findings)) + '\n');
