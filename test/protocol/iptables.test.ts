@@ -70,6 +70,9 @@ test('iptables-save over LSP: diagnostics, hover, definition, references, symbol
   // Symbols: tables → chains → rules.
   const symbols = (await server.connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } })) as Sym[];
   assert.deepEqual(symbols.map((s) => s.name), ['*mangle', '*nat', '*filter']);
+  // LSP positions are uintegers: a larger column makes VS Code reject the whole outline.
+  const columns = JSON.stringify(symbols).match(/"character":\d+/g)!.map((m) => Number(m.split(':')[1]));
+  assert.ok(columns.every((c) => c <= 2147483647), `columns within uinteger: ${Math.max(...columns)}`);
   const kf = symbols[2].children!.find((c) => c.name === 'KUBE-FIREWALL')!;
   assert.equal(kf.children!.length, 2);
   assert.match(kf.children![0].name, /^1: -m mark --mark 0x8000\/0x8000 -j DROP/);

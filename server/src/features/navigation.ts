@@ -16,6 +16,9 @@ function criuLineRange(a: CriuLogAnalysis, line: number) {
   return { start: { line, character: start }, end: { line, character: l.message.span.end } };
 }
 
+/** "To the end of the line" in LSP terms: positions are uintegers, and clients reject larger values. */
+const MAX_CHARACTER = 2147483647;
+
 export function definition(uri: string, model: DocumentModel, position: Position): Location | null {
   if (model.language === 'criu-log') {
     const cause = causeOf(model.criu, position);
@@ -86,7 +89,7 @@ export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
         name: chain.name,
         detail: chain.builtin ? `policy ${chain.policy ?? 'ACCEPT'}, ${chain.rules.length} rules` : `${chain.rules.length} rules`,
         kind: chain.builtin ? SymbolKind.Event : SymbolKind.Function,
-        range: { start: { line: start, character: 0 }, end: { line: end, character: Number.MAX_SAFE_INTEGER } },
+        range: { start: { line: start, character: 0 }, end: { line: end, character: MAX_CHARACTER } },
         selectionRange: selection,
         children: chain.rules.map((rule) => ({
           name: `${rule.index}: ${ruleSummary(rule)}`,
@@ -99,7 +102,7 @@ export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
     return {
       name: `*${table.name}`,
       kind: SymbolKind.Namespace,
-      range: { start: table.range.start, end: { line: endLine, character: Number.MAX_SAFE_INTEGER } },
+      range: { start: table.range.start, end: { line: endLine, character: MAX_CHARACTER } },
       selectionRange: table.range,
       children: chains,
     };
