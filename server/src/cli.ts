@@ -6,10 +6,17 @@ import { readFileSync } from 'node:fs';
 import { analyseDocuments, type SourceDocument } from './analysis';
 import { compareFindings } from './core/finding';
 import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
-import { formatText, summary, toReport } from './cli/output';
+import { formatText, formatTrace, summary, toReport } from './cli/output';
+import { traceReport } from './netfilter/evaluate/report';
+import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
+import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
+import { parseIptablesSave } from './netfilter/iptables/ruleset';
 import { version } from '../../package.json';
 
 const usage = `Usage: criu-lens check [--format text|json] [--language ID] FILE...
+       criu-lens trace --ruleset FILE [--ruleset FILE...] --path local-out|input|forward
+                       --packet "family=ipv4 proto=tcp src=A sport=P dst=B dport=Q flags=FIN,ACK mark=0xc114 oif=lo ct=invalid"
+                       [--format text|json]
        criu-lens --help | --version
 
 Analyses CRIU logs and netfilter rulesets together and prints findings.
@@ -17,7 +24,11 @@ Analyses CRIU logs and netfilter rulesets together and prints findings.
                       json: one object, 0-based LSP-style ranges
   --language ID       treat every FILE as ID (${languageIds.join(', ')})
                       instead of detecting each file's language from its content
-Exit status: 0 no errors found, 1 errors found, 2 usage or I/O error.`;
+trace walks one packet through the rulesets' tables in kernel order and prints the verdict
+(drop, accept, or unknown when it depends on fields you left out), the rule(s) responsible and
+every step. Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
+
+Exit status: check: 0 no errors found, 1 errors found; trace: 0; both: 2 usage or I/O error.`;
 
 class UsageError extends Error {}
 
@@ -93,6 +104,63 @@ function check(options: CheckOptions): number {
   return findings.some((f) => f.severity === 'error') ? 1 : 0;
 }
 
+function trace(args: string[]): number {
+  const rulesets: string[] = [];
+  let path: Path | undefined;
+  let packetSpec: string | undefined;
+  let format: 'text' | 'json' = 'text';
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].includes('=') && args[i].startsWith('--') ? [args[i].slice(0, args[i].indexOf('=')), args[i].slice(args[i].indexOf('=') + 1)] : [args[i], undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--ruleset') rulesets.push(value());
+    else if (flag === '--path') {
+      const v = value();
+      if (v !== 'local-out' && v !== 'input' && v !== 'forward') throw new UsageError(`unknown path '${v}' (local-out, input, forward)`);
+      path = v;
+    } else if (flag === '--packet') packetSpec = value();
+    else if (flag === '--format') {
+      const v = value();
+      if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text or json)`);
+      format = v;
+    } else throw new UsageError(`unknown option '${args[i]}'`);
+  }
+  if (!rulesets.length) throw new UsageError('trace needs --ruleset FILE');
+  if (!path) throw new UsageError('trace needs --path local-out|input|forward');
+  let packet;
+  try {
+    packet = parsePacketSpec(packetSpec ?? '');
+  } catch (e) {
+    if (e instanceof PacketSpecError) throw new UsageError(`--packet: ${e.message}`);
+    throw e;
+  }
+  const inputs: RulesetInput[] = [];
+  for (const file of rulesets) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      process.stderr.write(`criu-lens: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+    const language = detectLanguage(file, text);
+    if (language !== 'iptables-save') {
+      process.stderr.write(`criu-lens: ${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps (nftables support comes later)\n`);
+      return 2;
+    }
+    const ruleset = parseIptablesSave(text);
+    const errors = ruleset.problems.filter((p) => p.severity === 'error').length;
+    if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that iptables-restore would reject; evaluating what could be read\n`);
+    inputs.push({ doc: file, ruleset });
+  }
+  const result = evaluatePacket(inputs, path, packet);
+  process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
+  return 0;
+}
+
 function main(argv: string[]): number {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
@@ -105,6 +173,7 @@ function main(argv: string[]): number {
   }
   try {
     if (command === 'check') return check(parseCheckArgs(rest));
+    if (command === 'trace') return trace(rest);
     throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

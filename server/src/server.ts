@@ -3,7 +3,10 @@
  * Transport comes from the command line (`--stdio`, `--node-ipc`, `--socket=N`), so the
  * VS Code client can use IPC while other editors speak stdio.
  */
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { traceReport } from './netfilter/evaluate/report';
+import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
+import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { crossFindings, modelFindings, type DocumentModel } from './analysis';
 import { isLanguageId } from './core/language';
@@ -106,6 +109,26 @@ connection.onWorkspaceSymbol((p) => {
     if (model?.language === 'iptables-save') rulesets.push([document.uri, model.ruleset]);
   }
   return workspaceSymbols(p.query, rulesets);
+});
+
+/**
+ * `criuLens/trace`: one packet through open rulesets (the CLI's `trace`, for the editor):
+ * params { rulesets: uri[], path: 'local-out'|'input'|'forward', packet: "family=ipv4 proto=tcp …" }.
+ */
+connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; packet: string }) => {
+  const inputs: RulesetInput[] = [];
+  for (const uri of p.rulesets) {
+    const model = modelOf(uri);
+    if (model?.language === 'iptables-save') inputs.push({ doc: uri, ruleset: model.ruleset });
+  }
+  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save document');
+  if (!['local-out', 'input', 'forward'].includes(p.path)) throw new ResponseError(ErrorCodes.InvalidParams, `unknown path ${p.path}`);
+  try {
+    return traceReport(evaluatePacket(inputs, p.path, parsePacketSpec(p.packet)));
+  } catch (e) {
+    if (e instanceof PacketSpecError) throw new ResponseError(ErrorCodes.InvalidParams, `packet: ${e.message}`);
+    throw e;
+  }
 });
 
 documents.listen(connection);

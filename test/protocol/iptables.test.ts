@@ -84,5 +84,15 @@ test('iptables-save over LSP: diagnostics, hover, definition, references, symbol
   const ws = (await server.connection.sendRequest('workspace/symbol', { query: 'firewall' })) as { name: string; containerName: string }[];
   assert.deepEqual(ws.map((s) => `${s.containerName}/${s.name}`), ['filter/KUBE-FIREWALL']);
 
+  // The evaluator through the server: the CRIU FIN on the local-out path.
+  const traced = (await server.connection.sendRequest('criuLens/trace', {
+    rulesets: [uri],
+    path: 'local-out',
+    packet: 'family=ipv4 proto=tcp src=10.96.0.42 sport=5432 dst=192.168.10.21 dport=43512 flags=FIN,ACK mark=0xc114 oif=lo ct=invalid',
+  })) as { verdict: string; culprits: { chain: string; rule: number; path: string }[] };
+  assert.equal(traced.verdict, 'drop');
+  assert.deepEqual(traced.culprits.map((c) => [c.path, c.chain, c.rule]), [[uri, 'KUBE-FIREWALL', 1]]);
+  await assert.rejects(server.connection.sendRequest('criuLens/trace', { rulesets: [uri], path: 'local-out', packet: 'mark=nope' }), /packet: mark/);
+
   assert.equal(await server.shutdown(), 0);
 });

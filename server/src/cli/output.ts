@@ -1,5 +1,6 @@
 import type { Finding } from '../core/finding';
 import type { LanguageId } from '../core/language';
+import type { Evaluation } from '../netfilter/evaluate/walk';
 
 /** The JSON shape of `criu-lens check --format json` (DESIGN.md §7; keep it stable). */
 export interface CheckReport {
@@ -42,4 +43,15 @@ export function summary(fileCount: number, findings: readonly Finding[]): string
   const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return `${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ${count('information') + count('hint')} notes in ${plural(fileCount, 'file')}`;
+}
+
+export function formatTrace(e: Evaluation): string {
+  const at = (doc: string, r: { start: { line: number; character: number } }) => `${doc}:${r.start.line + 1}:${r.start.character + 1}`;
+  const rule = (c: { table: string; chain: string; rule: number }) => `${c.table}/${c.chain} ${c.rule ? `rule ${c.rule}` : 'end'}`;
+  const out = [`verdict: ${e.verdict}`];
+  for (const c of e.culprits) out.push(`${e.verdict === 'drop' ? 'dropped by' : 'may be dropped by'}: ${rule(c)} (${at(c.doc, c.range)})`);
+  if (e.conditions.length) out.push(`depends on: ${e.conditions.join('; ')}`);
+  out.push('trace:');
+  for (const t of e.trace) out.push(`  ${at(t.doc, t.range)}  ${rule(t)}  ${t.match === 'yes' ? 'match' : t.match === 'no' ? 'no match' : 'maybe'}  ${t.action}`);
+  return out.join('\n') + '\n';
 }

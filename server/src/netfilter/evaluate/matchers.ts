@@ -1,0 +1,186 @@
+/**
+ * Three-valued matching of one rule's conditions against a packet whose fields may be unknown.
+ * A condition on an unknown field, or of a module whose semantics we do not model, is "unknown":
+ * never a guess in either direction.
+ */
+import type { ArgValue } from '../../knowledge/xtables/types';
+import { protocolNumber } from '../../knowledge/xtables/args';
+import type { MatchUse, OptionUse, Rule } from '../iptables/model';
+import type { Bits, CtState, Packet } from './packet';
+import { and, fromBool, negate, type Tri } from './tri';
+
+/** `(bits & mask) == value` on partially known bits. */
+export function bitsMatch(bits: Bits, value: number, mask: number): Tri {
+  const relevant = mask >>> 0;
+  const knownPart = (bits.known & relevant) >>> 0;
+  if (((bits.value & knownPart) >>> 0) !== ((value & knownPart) >>> 0)) return 'no';
+  return knownPart === relevant ? 'yes' : 'unknown';
+}
+
+function inNet(address: bigint | undefined, v: ArgValue | undefined): Tri {
+  if (address === undefined || v?.type !== 'net') return 'unknown';
+  return fromBool((address & v.mask) === (v.address & v.mask));
+}
+
+function inRange(n: number | undefined, v: ArgValue | undefined): Tri {
+  if (n === undefined || !v) return 'unknown';
+  if (v.type === 'range') return fromBool(n >= v.from && n <= v.to);
+  if (v.type === 'number') return fromBool(n === v.value);
+  if (v.type === 'list') {
+    let result: Tri = 'no';
+    for (const item of v.items) {
+      const r = inRange(n, item);
+      if (r === 'yes') return 'yes';
+      if (r === 'unknown') result = 'unknown';
+    }
+    return result;
+  }
+  return 'unknown';
+}
+
+function iface(name: string | undefined, v: ArgValue | undefined): Tri {
+  if (name === undefined || v?.type !== 'iface') return 'unknown';
+  return fromBool(v.wildcard ? name.startsWith(v.name) : name === v.name);
+}
+
+function names(v: ArgValue | undefined): string[] {
+  if (!v) return [];
+  if (v.type === 'list') return v.items.flatMap(names);
+  if (v.type === 'name' || v.type === 'string') return [v.value.toUpperCase()];
+  return [];
+}
+
+function protocolIs(packet: Packet, v: ArgValue | undefined): Tri {
+  if (v?.type !== 'number') return 'unknown';
+  if (v.value === 0) return 'yes'; // -p all
+  if (packet.proto === undefined) return 'unknown';
+  const n = protocolNumber(packet.proto);
+  return n === undefined ? 'unknown' : fromBool(n === v.value);
+}
+
+function ctStateIs(state: CtState | undefined, listed: string[]): Tri {
+  if (state === undefined) return 'unknown';
+  return fromBool(listed.includes(state));
+}
+
+function tcpFlags(packet: Packet, mask: string[], comp: string[]): Tri {
+  if (!packet.flags || packet.proto !== 'tcp') return 'unknown';
+  return fromBool(mask.every((f) => packet.flags!.includes(f as never) === comp.includes(f)));
+}
+
+/** One option of a match module (or a built-in option when `module` is undefined). */
+function option(packet: Packet, module: string | undefined, o: OptionUse): Tri {
+  const v = o.values[0];
+  let r: Tri;
+  switch (module === undefined ? o.name : `${module}.${o.name}`) {
+    case 'source':
+      r = inNet(packet.src, v);
+      break;
+    case 'destination':
+      r = inNet(packet.dst, v);
+      break;
+    case 'protocol':
+      r = protocolIs(packet, v);
+      break;
+    case 'in-interface':
+      r = iface(packet.iif, v);
+      break;
+    case 'out-interface':
+      r = iface(packet.oif, v);
+      break;
+    case 'fragment':
+      // Forged and ordinary TCP segments are never later fragments.
+      r = packet.proto === 'tcp' ? 'no' : 'unknown';
+      break;
+    case 'mark.mark':
+      r = v?.type === 'mark' ? bitsMatch(packet.mark, v.value, v.mask) : 'unknown';
+      break;
+    case 'connmark.mark':
+      r = v?.type === 'mark' ? bitsMatch(packet.ctmark, v.value, v.mask) : 'unknown';
+      break;
+    case 'conntrack.ctstate':
+    case 'state.state':
+      r = ctStateIs(packet.ct, names(v));
+      break;
+    case 'conntrack.ctproto':
+      r = protocolIs(packet, v);
+      break;
+    case 'tcp.sport':
+    case 'udp.sport':
+    case 'sctp.sport':
+    case 'dccp.sport':
+      r = inRange(packet.sport, v);
+      break;
+    case 'tcp.dport':
+    case 'udp.dport':
+    case 'sctp.dport':
+    case 'dccp.dport':
+      r = inRange(packet.dport, v);
+      break;
+    case 'multiport.sports':
+      r = inRange(packet.sport, v);
+      break;
+    case 'multiport.dports':
+      r = inRange(packet.dport, v);
+      break;
+    case 'multiport.ports':
+      r = orTri(inRange(packet.sport, v), inRange(packet.dport, v));
+      break;
+    case 'tcp.tcp-flags':
+      r = tcpFlags(packet, names(o.values[0]), names(o.values[1]));
+      break;
+    case 'tcp.syn':
+      r = tcpFlags(packet, ['SYN', 'RST', 'ACK', 'FIN'], ['SYN']);
+      break;
+    case 'comment.comment':
+      r = 'yes';
+      break;
+    case 'iprange.src-range':
+      r = packet.src === undefined || v?.type !== 'iprange' ? 'unknown' : fromBool(packet.src >= v.from && packet.src <= v.to);
+      break;
+    case 'iprange.dst-range':
+      r = packet.dst === undefined || v?.type !== 'iprange' ? 'unknown' : fromBool(packet.dst >= v.from && packet.dst <= v.to);
+      break;
+    default:
+      return 'unknown';
+  }
+  return negate(r, o.negated);
+}
+
+function orTri(a: Tri, b: Tri): Tri {
+  return a === 'yes' || b === 'yes' ? 'yes' : a === 'no' && b === 'no' ? 'no' : 'unknown';
+}
+
+/**
+ * The protocol matches (tcp, udp…) match only packets of their protocol: with `-p tcp` known
+ * to hold, that is implied; the module checks the protocol itself too.
+ */
+function moduleMatch(packet: Packet, m: MatchUse): Tri {
+  let r: Tri = 'yes';
+  if (['tcp', 'udp', 'sctp', 'dccp'].includes(m.module) && packet.proto !== undefined && packet.proto !== m.module) return 'no';
+  for (const o of m.options) {
+    r = and(r, option(packet, m.module, o));
+    if (r === 'no') return r;
+  }
+  if (m.options.length === 0 && m.module !== 'comment') return 'unknown';
+  return r;
+}
+
+/** Does the rule match? The conditions are ANDed, as the kernel evaluates them. */
+export function ruleMatches(packet: Packet, rule: Rule): { result: Tri; unknown: string[] } {
+  let result: Tri = 'yes';
+  const unknown: string[] = [];
+  for (const o of rule.basic) {
+    const r = option(packet, undefined, o);
+    if (r === 'unknown') unknown.push(`${o.negated ? '! ' : ''}${o.written} ${o.args.map((a) => a.text).join(' ')}`.trim());
+    result = and(result, r);
+    if (result === 'no') return { result, unknown: [] };
+  }
+  for (const m of rule.matches) {
+    const r = moduleMatch(packet, m);
+    if (r === 'unknown') unknown.push(`-m ${m.module}${m.options.length ? ' ' + m.options.map((o) => `${o.negated ? '! ' : ''}${o.written} ${o.args.map((a) => a.text).join(' ')}`.trim()).join(' ') : ''}`);
+    result = and(result, r);
+    if (result === 'no') return { result, unknown: [] };
+  }
+  return { result, unknown };
+}

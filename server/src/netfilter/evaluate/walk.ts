@@ -1,0 +1,373 @@
+/**
+ * What netfilter does to one packet: the hook's tables in kernel order, each chain's rules in
+ * order, jumps and gotos into user chains, RETURN, policies, and the targets that change what
+ * later rules see (MARK, CONNMARK, DNAT, CT --notrack). ACCEPT ends only the current table on
+ * the hook; DROP/REJECT end everything. Matching is three-valued: where a rule may or may not
+ * match, both possibilities are followed, and the verdict is `unknown` when they disagree.
+ */
+import type { Range } from '../../core/text';
+import type { Chain, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
+import { ruleMatches } from './matchers';
+import type { Bits, CtState, Packet, Path } from './packet';
+import type { Tri } from './tri';
+
+export interface RulesetInput {
+  /** Document id (uri or path), echoed in traces. */
+  doc: string;
+  ruleset: IptablesRuleset;
+}
+
+export interface TraceStep {
+  doc: string;
+  range: Range;
+  table: TableName;
+  chain: string;
+  /** 1-based rule index, or 0 for the chain's policy. */
+  rule: number;
+  match: Tri;
+  action: string;
+}
+
+export interface Culprit {
+  doc: string;
+  range: Range;
+  table: TableName;
+  chain: string;
+  rule: number;
+}
+
+export type Verdict = 'drop' | 'accept' | 'unknown';
+
+export interface Evaluation {
+  verdict: Verdict;
+  culprits: Culprit[];
+  /** When the verdict is unknown: what it depends on, e.g. `-m conntrack --ctstate NEW`. */
+  conditions: string[];
+  trace: TraceStep[];
+  /** How many possibilities were followed (1 when every match was decided). */
+  branches: number;
+}
+
+/** Hooks and their tables, in kernel priority order (DESIGN.md §3, issue 5). */
+export const hookPlans: Record<Path, [string, TableName[]][]> = {
+  'local-out': [['OUTPUT', ['raw', 'mangle', 'nat', 'filter', 'security']], ['POSTROUTING', ['mangle', 'nat']]],
+  input: [['PREROUTING', ['raw', 'mangle', 'nat']], ['INPUT', ['mangle', 'filter', 'security', 'nat']]],
+  forward: [['PREROUTING', ['raw', 'mangle', 'nat']], ['FORWARD', ['mangle', 'filter', 'security']], ['POSTROUTING', ['mangle', 'nat']]],
+};
+
+/** Beyond this many open possibilities the rest are reported as unknown rather than followed. */
+const MAX_BRANCHES = 512;
+/** Jump depth the kernel allows is far below this; loops are rejected when the dump is read. */
+const MAX_STEPS = 100_000;
+
+interface Branch {
+  packet: Packet;
+  trace: TraceStep[];
+  conditions: string[];
+}
+
+type TableEnd = { kind: 'accept' | 'drop' | 'unknown'; branch: Branch; culprit?: Culprit; reason?: string };
+
+export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet): Evaluation {
+  const tables = inputs.flatMap(({ doc, ruleset }) =>
+    packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table })) : [],
+  );
+  let open: Branch[] = [{ packet: withDefaults(packet), trace: [], conditions: [] }];
+  const ends: TableEnd[] = [];
+  let budget = { branches: 1 };
+
+  for (const [hook, order] of hookPlans[path]) {
+    for (const name of order) {
+      for (const { doc, table } of tables.filter((t) => t.table.name === name)) {
+        const chain = table.chains.get(hook);
+        if (!chain) continue;
+        const next: Branch[] = [];
+        for (const branch of open) {
+          for (const end of runNatAware(doc, table, chain, branch, budget)) {
+            if (end.kind === 'accept') next.push(end.branch);
+            else ends.push(end);
+          }
+        }
+        open = next;
+      }
+    }
+  }
+  for (const branch of open) ends.push({ kind: 'accept', branch });
+  return summarise(ends, budget.branches);
+}
+
+/** A new conntrack entry starts with mark 0. */
+function withDefaults(packet: Packet): Packet {
+  return packet.ct === 'NEW' && packet.ctmark.known === 0 ? { ...packet, ctmark: { value: 0, known: 0xffffffff } } : { ...packet };
+}
+
+/** nat chains see only the first packet of a connection; with the state unknown, both cases are followed. */
+function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: { branches: number }): TableEnd[] {
+  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget);
+  const skip = (b: Branch, why: string): TableEnd => ({ kind: 'accept', branch: { ...b, trace: [...b.trace, step(doc, table, chain, 0, 'no', why)] } });
+  const ct = branch.packet.ct;
+  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget);
+  if (ct !== undefined) return [skip(branch, `nat skipped: ${ct} is not a new connection`)];
+  budget.branches++;
+  return [
+    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget),
+    skip({ ...branch, conditions: [...branch.conditions, 'the connection is not new'] }, 'nat skipped: not a new connection'),
+  ];
+}
+
+function step(doc: string, table: Table, chain: Chain, rule: number, match: Tri, action: string, range?: Range): TraceStep {
+  return { doc, range: range ?? chain.declaration?.range ?? table.range, table: table.name, chain: chain.name, rule, match, action };
+}
+
+interface Frame {
+  chain: Chain;
+  next: number;
+}
+
+/** Runs one table's chain for a branch; returns how each possibility leaves the table. */
+function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: { branches: number }): TableEnd[] {
+  const ends: TableEnd[] = [];
+  const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [{ chain: entry, next: 0 }] }];
+  let steps = 0;
+  while (work.length) {
+    const { branch, stack } = work.pop()!;
+    let done = false;
+    while (!done) {
+      if (++steps > MAX_STEPS) {
+        ends.push({ kind: 'unknown', branch, reason: 'evaluation too long' });
+        break;
+      }
+      const frame = stack[stack.length - 1];
+      if (frame.next >= frame.chain.rules.length) {
+        if (frame.chain.builtin || stack.length === 1) {
+          const policy = frame.chain.policy ?? 'ACCEPT';
+          branch.trace.push(step(doc, table, frame.chain, 0, 'yes', `policy ${policy}`));
+          ends.push(policy === 'DROP' ? { kind: 'drop', branch, culprit: { doc, range: frame.chain.declaration?.range ?? table.range, table: table.name, chain: frame.chain.name, rule: 0 } } : { kind: 'accept', branch });
+          done = true;
+        } else {
+          stack.pop();
+          branch.trace.push(step(doc, table, frame.chain, 0, 'yes', `end of ${frame.chain.name}: return`));
+        }
+        continue;
+      }
+      const rule = frame.chain.rules[frame.next++];
+      const { result, unknown } = ruleMatches(branch.packet, rule);
+      if (result === 'no') {
+        branch.trace.push(ruleStep(doc, table, rule, 'no', 'no match: next rule'));
+        continue;
+      }
+      if (result === 'unknown') {
+        if (budget.branches >= MAX_BRANCHES) {
+          branch.trace.push(ruleStep(doc, table, rule, 'unknown', 'too many possibilities: not followed'));
+          ends.push({ kind: 'unknown', branch, reason: 'too many possibilities' });
+          done = true;
+          continue;
+        }
+        budget.branches++;
+        // The branch where the rule does not match continues from the next rule.
+        const notTaken: Branch = { packet: { ...branch.packet }, trace: [...branch.trace, ruleStep(doc, table, rule, 'unknown', `assumed not to match (${unknown.join(', ')})`)], conditions: [...branch.conditions, `not (${unknown.join(' and ')})`] };
+        work.push({ branch: notTaken, stack: stack.map((f) => ({ ...f })) });
+        branch.conditions = [...branch.conditions, unknown.join(' and ')];
+      }
+      const outcome = applyTarget(doc, table, rule, branch, stack, result);
+      if (outcome) {
+        ends.push(outcome);
+        done = true;
+      }
+    }
+  }
+  return ends;
+}
+
+function ruleStep(doc: string, table: Table, rule: Rule, match: Tri, action: string): TraceStep {
+  return { doc, range: rule.range, table: table.name, chain: rule.chain, rule: rule.index, match, action };
+}
+
+function culpritOf(doc: string, table: Table, rule: Rule): Culprit {
+  return { doc, range: rule.range, table: table.name, chain: rule.chain, rule: rule.index };
+}
+
+/** Applies a matching rule's target; returns how the table ends, or undefined to go on. */
+function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stack: Frame[], match: Tri): TableEnd | undefined {
+  const target = rule.target;
+  const record = (action: string) => branch.trace.push(ruleStep(doc, table, rule, match, action));
+  if (!target) {
+    record('no target: counters only');
+    return undefined;
+  }
+  if (target.kind === 'chain') {
+    const callee = table.chains.get(target.name);
+    if (!callee) {
+      record(`${target.goto ? 'goto' : 'jump'} ${target.name}: no such chain`);
+      return { kind: 'unknown', branch, reason: `undefined chain ${target.name}` };
+    }
+    record(`${target.goto ? 'goto' : 'jump'} ${target.name}`);
+    if (target.goto) stack[stack.length - 1] = { chain: callee, next: 0 };
+    else stack.push({ chain: callee, next: 0 });
+    return undefined;
+  }
+  switch (target.name) {
+    case 'ACCEPT':
+      record(`ACCEPT: ends the ${table.name} table on this hook`);
+      return { kind: 'accept', branch };
+    case 'DROP':
+    case 'REJECT':
+      record(target.name);
+      return { kind: 'drop', branch, culprit: culpritOf(doc, table, rule) };
+    case 'RETURN':
+      if (stack.length === 1) {
+        record('RETURN from a built-in chain: its policy applies');
+        stack[0].next = Number.MAX_SAFE_INTEGER;
+      } else {
+        record('RETURN');
+        stack.pop();
+      }
+      return undefined;
+    case 'QUEUE':
+    case 'NFQUEUE':
+      record(`${target.name}: a userspace program decides`);
+      return { kind: 'unknown', branch, reason: `${target.name} hands the verdict to userspace` };
+    case 'MARK':
+      branch.packet = { ...branch.packet, mark: applyMarkTarget(branch.packet.mark, target.options) };
+      record(`MARK: mark is now ${describeBits(branch.packet.mark)}`);
+      return undefined;
+    case 'CONNMARK':
+      branch.packet = applyConnmark(branch.packet, target.options);
+      record(`CONNMARK: mark ${describeBits(branch.packet.mark)}, ctmark ${describeBits(branch.packet.ctmark)}`);
+      return undefined;
+    case 'CT':
+    case 'NOTRACK':
+      if (target.name === 'NOTRACK' || target.options.some((o) => o.name === 'notrack')) {
+        branch.packet = { ...branch.packet, ct: 'UNTRACKED' };
+        record('not tracked: the packet is UNTRACKED from here on');
+      } else record(`${target.name}: continue`);
+      return undefined;
+    case 'DNAT': {
+      const to = target.options.find((o) => o.name === 'to-destination');
+      const { address, port, portsGiven } = natDestination(to);
+      // Without a port in the target the destination port is kept; a port range makes it unknown.
+      branch.packet = { ...branch.packet, dst: address, ...(portsGiven ? { dport: port } : {}) };
+      record(`DNAT ${to?.args[0]?.text ?? ''}: destination is now ${address === undefined ? 'unknown' : to!.args[0].text}`);
+      return { kind: 'accept', branch };
+    }
+    case 'SNAT':
+    case 'MASQUERADE':
+    case 'REDIRECT':
+    case 'NETMAP':
+      if (target.name === 'REDIRECT' || target.name === 'NETMAP') branch.packet = { ...branch.packet, dst: undefined };
+      record(`${target.name}: ends the nat table`);
+      return { kind: 'accept', branch };
+  }
+  if (target.spec?.flow === 'continue') {
+    record(`${target.name}: continue`);
+    return undefined;
+  }
+  record(`${target.name}: not modelled`);
+  return { kind: 'unknown', branch, reason: `${target.name} is not modelled` };
+}
+
+/**
+ * Where DNAT sends the packet: `--to-destination a[-b][:p[-q]]` parses to an address range and
+ * a port range; only a single address (and port) is a known rewrite, anything else is unknown.
+ */
+function natDestination(o: OptionUse | undefined): { address?: bigint; port?: number; portsGiven: boolean } {
+  const v = o?.values[0];
+  const items = v?.type === 'list' ? v.items : v ? [v] : [];
+  const range = items.find((i) => i.type === 'iprange');
+  const ports = items.find((i) => i.type === 'range');
+  return {
+    portsGiven: ports !== undefined,
+    ...(range?.type === 'iprange' && range.from === range.to ? { address: range.from } : {}),
+    ...(ports?.type === 'range' && ports.from === ports.to ? { port: ports.from } : {}),
+  };
+}
+
+function numberArg(o: OptionUse): { value: number; mask: number } | undefined {
+  const v = o.values[0];
+  if (v?.type === 'mark') return { value: v.value, mask: v.mask };
+  if (v?.type === 'number') return { value: v.value, mask: 0xffffffff };
+  return undefined;
+}
+
+/** MARK's operations on partially known bits (xt_MARK: mark = (mark & ~mask) ^ value, and friends). */
+export function applyMarkTarget(bits: Bits, options: readonly OptionUse[]): Bits {
+  let { value, known } = bits;
+  for (const o of options) {
+    const arg = numberArg(o);
+    if (!arg) return { value: 0, known: 0 };
+    const { value: v, mask: m } = arg;
+    switch (o.name) {
+      case 'set-xmark':
+        value = ((value & ~m) ^ v) >>> 0;
+        known = ((known & ~m) | m) >>> 0;
+        break;
+      case 'set-mark':
+        value = ((value & ~m) | v) >>> 0;
+        known = ((known & ~m) | m | v) >>> 0;
+        break;
+      case 'and-mark':
+        value = (value & v) >>> 0;
+        known = (known | ~v) >>> 0;
+        break;
+      case 'or-mark':
+        value = (value | v) >>> 0;
+        known = (known | v) >>> 0;
+        break;
+      case 'xor-mark':
+        value = (value ^ v) >>> 0;
+        break;
+    }
+  }
+  return { value: value & known, known };
+}
+
+/** CONNMARK: nothing happens without a conntrack entry (INVALID, UNTRACKED packets). */
+function applyConnmark(packet: Packet, options: readonly OptionUse[]): Packet {
+  if (packet.ct === 'INVALID' || packet.ct === 'UNTRACKED') return packet;
+  const mask = (name: string) => {
+    const o = options.find((x) => x.name === name);
+    return o ? numberArg(o)?.value ?? 0xffffffff : 0xffffffff;
+  };
+  const names = new Set(options.map((o) => o.name));
+  const unknown = packet.ct === undefined;
+  if (names.has('restore-mark')) {
+    const nf = mask('nfmask') & (names.has('mask') ? mask('mask') : 0xffffffff);
+    const ctm = mask('ctmask') & (names.has('mask') ? mask('mask') : 0xffffffff);
+    const value = ((packet.mark.value & ~nf) ^ (packet.ctmark.value & ctm)) >>> 0;
+    const known = unknown ? (packet.mark.known & ~nf) >>> 0 : ((packet.mark.known & ~nf) | (packet.ctmark.known & ctm & nf) | (~ctm & nf & packet.mark.known)) >>> 0;
+    return { ...packet, mark: { value: value & known, known } };
+  }
+  if (names.has('save-mark')) {
+    const nf = mask('nfmask');
+    const ctm = mask('ctmask');
+    const value = ((packet.ctmark.value & ~ctm) ^ (packet.mark.value & nf)) >>> 0;
+    const known = ((packet.ctmark.known & ~ctm) | (packet.mark.known & nf & ctm)) >>> 0;
+    return { ...packet, ctmark: { value: value & known, known } };
+  }
+  return { ...packet, ctmark: applyMarkTarget(packet.ctmark, options) };
+}
+
+export function describeBits(bits: Bits): string {
+  if (bits.known === 0xffffffff) return `0x${bits.value.toString(16)}`;
+  if (bits.known === 0) return 'unknown';
+  return `0x${bits.value.toString(16)} (known bits 0x${bits.known.toString(16)})`;
+}
+
+function summarise(ends: TableEnd[], branches: number): Evaluation {
+  const drops = ends.filter((e) => e.kind === 'drop');
+  const accepts = ends.filter((e) => e.kind === 'accept');
+  const unknowns = ends.filter((e) => e.kind === 'unknown');
+  const verdict: Verdict = drops.length === ends.length ? 'drop' : accepts.length === ends.length ? 'accept' : 'unknown';
+  const seen = new Set<string>();
+  const culprits: Culprit[] = [];
+  for (const d of drops) {
+    const key = `${d.culprit!.doc}:${d.culprit!.table}:${d.culprit!.chain}:${d.culprit!.rule}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      culprits.push(d.culprit!);
+    }
+  }
+  const shown = drops[0] ?? unknowns[0] ?? accepts[0];
+  const conditions = verdict === 'unknown' ? [...new Set(drops.flatMap((d) => d.branch.conditions).concat(unknowns.map((u) => u.reason ?? 'unknown')))] : [];
+  return { verdict, culprits, conditions, trace: shown?.branch.trace ?? [], branches };
+}
