@@ -3,6 +3,7 @@ import type { LanguageId } from './core/language';
 import { analyseCriuLog, type CriuLogAnalysis } from './criu/analyse';
 import { criuLogFindings } from './criu/findings';
 import { pairingFindings, pairLogs } from './criu/pairing';
+import { finFailures, linkFindings, linkFinFailures, type FinLink } from './link/finLink';
 import { iptablesFindings } from './netfilter/iptables/findings';
 import type { DumpLine } from './netfilter/iptables/lineGrammar';
 import type { IptablesRuleset } from './netfilter/iptables/model';
@@ -49,16 +50,38 @@ export function modelFindings(doc: string, model: DocumentModel): Finding[] {
   }
 }
 
-/** Findings that need several documents together (dump ↔ restore pairing for now). */
-export function crossFindings(models: readonly { doc: string; model: DocumentModel }[]): Finding[] {
+/** The log diagnostics that receive the dropping rule as related information. */
+const FIN_FAILURE_CODES = new Set(['criu.soccr-fin-eperm', 'criu.soccr-fin-failed']);
+
+export interface WorkspaceAnalysis {
+  findings: Finding[];
+  /** Restore failures on the FIN path, with each ruleset's verdict on the packet. */
+  links: FinLink[];
+}
+
+/**
+ * Findings of documents read together: each document's own, then what links them — dump ↔
+ * restore pairing (which completes the sockets), and the EPERM line ↔ the rule that drops the
+ * FIN. The root-cause diagnostic of the EPERM line gets the dropping rule and the jumps that led
+ * there as related information.
+ */
+export function analyseModels(models: readonly { doc: string; model: DocumentModel }[]): WorkspaceAnalysis {
   const criu = models.flatMap(({ doc, model }) => (model.language === 'criu-log' ? [{ doc, analysis: model.criu }] : []));
-  return pairLogs(criu).flatMap(({ restore, dump }) => pairingFindings(restore, dump));
+  const rulesets = models.flatMap(({ doc, model }) => (model.language === 'iptables-save' ? [{ doc, ruleset: model.ruleset }] : []));
+  const pairing = pairLogs(criu).flatMap(({ restore, dump }) => pairingFindings(restore, dump));
+  const links = linkFinFailures(finFailures(criu), rulesets);
+  const linked = linkFindings(links);
+  const own = models.flatMap(({ doc, model }) => modelFindings(doc, model));
+  const linkedRules = new Set(linked.findings.filter((f) => f.code === 'link.drops-criu-fin').map((f) => `${f.doc}#${f.range.start.line}`));
+  const findings = own.filter((f) => !(f.code === 'iptables.drops-criu-mark' && linkedRules.has(`${f.doc}#${f.range.start.line}`)));
+  for (const f of findings) {
+    const extra = linked.related.get(`${f.doc}#${f.range.start.line}`);
+    if (extra && FIN_FAILURE_CODES.has(f.code)) f.related = [...extra, ...f.related];
+  }
+  return { findings: [...findings, ...pairing, ...linked.findings], links };
 }
 
 /** The single entry point from text to findings, shared by the language server and the CLI. */
 export function analyseDocuments(documents: readonly SourceDocument[]): Finding[] {
-  const models = documents.map((d) => ({ doc: d.doc, model: buildModel(d) }));
-  // Cross-file findings first: pairing completes sockets (peers) that per-document findings describe.
-  const cross = crossFindings(models);
-  return [...models.flatMap(({ doc, model }) => modelFindings(doc, model)), ...cross];
+  return analyseModels(documents.map((d) => ({ doc: d.doc, model: buildModel(d) }))).findings;
 }

@@ -3,16 +3,18 @@
  * Transport comes from the command line (`--stdio`, `--node-ipc`, `--socket=N`), so the
  * VS Code client can use IPC while other editors speak stdio.
  */
-import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeLensRefreshRequest, type InitializeResult } from 'vscode-languageserver/node';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { crossFindings, modelFindings, type DocumentModel } from './analysis';
+import { analyseModels, type DocumentModel } from './analysis';
+import type { FinLink } from './link/finLink';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import type { IptablesRuleset } from './netfilter/iptables/model';
 import { diagnosticsByDocument } from './features/diagnostics';
+import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
 import { version } from '../../package.json';
@@ -24,10 +26,11 @@ const documents = new TextDocuments(TextDocument);
 const CHANGE_DEBOUNCE_MS = 150;
 const pending = new Map<string, NodeJS.Timeout>();
 
-connection.onInitialize(() => ({
+const initializeResult: InitializeResult = {
   capabilities: {
     textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
     hoverProvider: true,
+    codeLensProvider: { resolveProvider: false },
     definitionProvider: true,
     referencesProvider: true,
     documentSymbolProvider: true,
@@ -35,7 +38,14 @@ connection.onInitialize(() => ({
     workspaceSymbolProvider: true,
   },
   serverInfo: { name: 'criu-netfilter-lens', version },
-}));
+};
+
+let canRefreshLenses = false;
+
+connection.onInitialize((params) => {
+  canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  return initializeResult;
+});
 
 const models = new DocumentModels();
 
@@ -45,6 +55,9 @@ function modelOf(uri: string): DocumentModel | undefined {
   if (!document || !isLanguageId(document.languageId)) return undefined;
   return models.get(uri, document.languageId, document.version, () => document.getText());
 }
+
+/** The EPERM ↔ rule links of the last analysis, for lenses and definitions. */
+let links: FinLink[] = [];
 
 /**
  * Publishes the diagnostics of every open document of ours. Findings that link documents
@@ -56,12 +69,15 @@ function validateAll(): void {
     const model = modelOf(d.uri);
     return model ? [{ doc: d.uri, model, version: d.version }] : [];
   });
-  const cross = crossFindings(open);
-  for (const { doc, model, version } of open) {
-    const findings = [...modelFindings(doc, model), ...cross.filter((f) => f.doc === doc)];
-    for (const [uri, diagnostics] of diagnosticsByDocument([doc], findings)) void connection.sendDiagnostics({ uri, version, diagnostics });
+  const analysis = analyseModels(open);
+  links = analysis.links;
+  // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
+  if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
+  for (const [uri, diagnostics] of diagnosticsByDocument(open.map((o) => o.doc), analysis.findings)) {
+    void connection.sendDiagnostics({ uri, version: open.find((o) => o.doc === uri)!.version, diagnostics });
   }
 }
+
 
 function validate(uri: string): void {
   pending.delete(uri);
@@ -98,7 +114,11 @@ const withModel = <T>(uri: string, empty: T, fn: (model: DocumentModel) => T): T
 };
 
 connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position)));
-connection.onDefinition((p) => withModel(p.textDocument.uri, null, (m) => definition(p.textDocument.uri, m, p.position)));
+connection.onDefinition((p) => {
+  const fin = finDefinition(p.textDocument.uri, p.position.line, links);
+  return fin.length ? fin : withModel(p.textDocument.uri, null, (m) => definition(p.textDocument.uri, m, p.position));
+});
+connection.onCodeLens((p) => codeLenses(p.textDocument.uri, links));
 connection.onReferences((p) => withModel(p.textDocument.uri, [], (m) => references(p.textDocument.uri, m, p.position, p.context.includeDeclaration)));
 connection.onDocumentSymbol((p) => withModel(p.textDocument.uri, [], (m) => documentSymbols(m)));
 connection.onFoldingRanges((p) => withModel(p.textDocument.uri, [], (m) => foldingRanges(m)));

@@ -1,0 +1,52 @@
+/**
+ * Code lenses of the EPERM ↔ rule link: on the log line, one per ruleset verdict; on the rule,
+ * the reverse. Their command (`criuLens.reveal`, registered by the client) opens the other end.
+ */
+import type { CodeLens, Location } from 'vscode-languageserver';
+import { range as lineRange } from '../core/text';
+import { culpritName, type FinLink } from '../link/finLink';
+
+export const REVEAL_COMMAND = 'criuLens.reveal';
+
+function basename(doc: string): string {
+  return decodeURIComponent(doc.replace(/^.*[\\/]/, ''));
+}
+
+function logLineRange(link: FinLink) {
+  const line = link.failure.analysis.log.lines[link.failure.line];
+  return lineRange(link.failure.line, line.level?.span.start ?? 0, line.message.span.end);
+}
+
+export function codeLenses(uri: string, links: readonly FinLink[]): CodeLens[] {
+  const lenses: CodeLens[] = [];
+  for (const link of links) {
+    if (link.failure.doc === uri) {
+      const at = logLineRange(link);
+      for (const { ruleset, evaluation } of link.verdicts) {
+        if (evaluation.verdict === 'accept') {
+          lenses.push({ range: at, command: { title: `Not dropped by ${basename(ruleset.doc)}`, command: REVEAL_COMMAND, arguments: [ruleset.doc, ruleset.ruleset.tables[0]?.range ?? lineRange(0, 0, 0)] } });
+          continue;
+        }
+        for (const c of evaluation.culprits) {
+          const title = `${evaluation.verdict === 'drop' ? 'Dropped by' : 'May be dropped by'} ${culpritName(c)} (${basename(c.doc)}:${c.range.start.line + 1})`;
+          lenses.push({ range: at, command: { title, command: REVEAL_COMMAND, arguments: [c.doc, c.range] } });
+        }
+      }
+    }
+    for (const { evaluation } of link.verdicts) {
+      for (const c of evaluation.culprits) {
+        if (c.doc !== uri) continue;
+        const title = `${evaluation.verdict === 'drop' ? 'Drops' : 'May drop'} CRIU's FIN (${basename(link.failure.doc)}:${link.failure.line + 1})`;
+        lenses.push({ range: c.range, command: { title, command: REVEAL_COMMAND, arguments: [link.failure.doc, logLineRange(link)] } });
+      }
+    }
+  }
+  return lenses;
+}
+
+/** Go to Definition on the EPERM line: the rules that drop (or may drop) the FIN. */
+export function finDefinition(uri: string, line: number, links: readonly FinLink[]): Location[] {
+  return links
+    .filter((l) => l.failure.doc === uri && l.failure.line === line)
+    .flatMap((l) => l.verdicts.flatMap((v) => (v.evaluation.verdict === 'accept' ? [] : v.evaluation.culprits.map((c) => ({ uri: c.doc, range: c.range })))));
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ServerUnderTest, type PublishedDiagnostics } from '../support/lspClient';
+import { examplesDir } from '../support/paths';
+
+const doc = (name: string) => {
+  const path = join(examplesDir, name);
+  const text = readFileSync(path, 'utf8');
+  return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
+};
+type Diag = PublishedDiagnostics['diagnostics'][number] & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
+type Lens = { range: { start: { line: number } }; command: { title: string; command: string; arguments: [string, { start: { line: number } }] } };
+
+/** Diagnostics for `uri` once `ready` says they are complete (documents re-publish as others open). */
+async function settle(server: ServerUnderTest, uri: string, ready: (d: Diag[]) => boolean): Promise<Diag[]> {
+  for (let k = 0; k < 10; k++) {
+    const d = (await server.nextDiagnostics(uri)).diagnostics as Diag[];
+    if (ready(d)) return d;
+  }
+  throw new Error(`diagnostics for ${uri} never became ready`);
+}
+
+test('the headline over LSP: restore.log + iptables.rules → related rule, lenses both ways, definition', async (t) => {
+  const restore = doc('restore.log');
+  const rules = doc('iptables.rules');
+  const server = new ServerUnderTest();
+  t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
+  await server.initialize();
+  await server.open(restore.uri, 'criu-log', restore.text);
+  const before = (await server.nextDiagnostics(restore.uri)).diagnostics as Diag[];
+  assert.ok(before.some((d) => d.code === 'link.no-ruleset'), 'without a ruleset, the log says what to capture');
+
+  await server.open(rules.uri, 'iptables-save', rules.text);
+  const logDiags = await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  const eperm = logDiags.find((d) => d.code === 'criu.soccr-fin-eperm')!;
+  const related = eperm.relatedInformation!.filter((r) => r.location.uri === rules.uri);
+  assert.match(related[0].message, /^Dropped by filter\/KUBE-FIREWALL rule 1/);
+  assert.match(rules.lines[related[0].location.range.start.line], /^-A KUBE-FIREWALL .*--mark 0x8000\/0x8000 -j DROP/);
+  assert.ok(related.some((r) => /jump KUBE-FIREWALL/.test(r.message) && /^-A OUTPUT -j KUBE-FIREWALL/.test(rules.lines[r.location.range.start.line])), 'the jump that led there');
+  assert.ok(related.some((r) => /CRIU's own lock rule/.test(r.message) && /! --mark 0xc114/.test(rules.lines[r.location.range.start.line])), 'CRIU\'s lock rule is named, not blamed');
+  assert.ok(!logDiags.some((d) => d.code === 'link.no-ruleset'));
+
+  const ruleDiags = await settle(server, rules.uri, (d) => d.some((x) => x.code === 'link.drops-criu-fin'));
+  const onRule = ruleDiags.filter((d) => d.code === 'link.drops-criu-fin');
+  assert.equal(onRule.length, 1, 'only the KUBE-FIREWALL rule is blamed');
+  assert.match(onRule[0].message, /^Drops CRIU's FIN: mark 0xc114 & 0x8000 = 0x8000 \(restore\.log:331\)/);
+
+  const lenses = (await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: restore.uri } })) as Lens[];
+  assert.equal(lenses.length, 1);
+  assert.equal(lenses[0].command.title, 'Dropped by filter/KUBE-FIREWALL rule 1 (iptables.rules:76)');
+  assert.equal(lenses[0].command.command, 'criuLens.reveal');
+  assert.equal(lenses[0].command.arguments[0], rules.uri);
+  assert.equal(lenses[0].command.arguments[1].start.line, 75);
+  const reverse = (await server.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: rules.uri } })) as Lens[];
+  assert.deepEqual(reverse.map((l) => [l.range.start.line, l.command.title]), [[75, "Drops CRIU's FIN (restore.log:331)"]]);
+
+  const epermLine = restore.lines.findIndex((l) => /Unable to send a fin packet/.test(l));
+  const def = (await server.connection.sendRequest('textDocument/definition', { textDocument: { uri: restore.uri }, position: { line: epermLine, character: 40 } })) as { uri: string; range: { start: { line: number } } }[];
+  assert.deepEqual(def.map((d) => [d.uri, d.range.start.line]), [[rules.uri, 75]]);
+
+  assert.equal(await server.shutdown(), 0);
+});
