@@ -3,7 +3,7 @@
  * for CRIU logs and rulesets. All analysis lives in the server; this file only wires it up.
  */
 import * as path from 'node:path';
-import type { ExtensionContext } from 'vscode';
+import { commands, Range, Selection, TextEditorRevealType, Uri, window, workspace, type ExtensionContext } from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 /** Language ids the server understands (package.json contributes the ones with a grammar). */
@@ -24,9 +24,20 @@ export async function activate(context: ExtensionContext): Promise<void> {
     ]),
   };
   client = new LanguageClient('criuNetfilterLens', 'CRIU & Netfilter Lens', serverOptions, clientOptions);
+  // The server's code lenses link the EPERM line and the rule: this opens the other end.
+  context.subscriptions.push(commands.registerCommand('criuLens.reveal', reveal));
   await client.start();
 }
 
 export async function deactivate(): Promise<void> {
   await client?.stop();
+}
+
+/** Opens `uri` and selects `range` (LSP shape, as the server's lenses pass it). */
+async function reveal(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): Promise<void> {
+  const document = await workspace.openTextDocument(Uri.parse(uri));
+  const r = new Range(range.start.line, range.start.character, range.end.line, range.end.character);
+  const editor = await window.showTextDocument(document, { preview: false });
+  editor.selection = new Selection(r.start, r.end);
+  editor.revealRange(r, TextEditorRevealType.InCenter);
 }
