@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { analyseDocuments, type SourceDocument } from './analysis';
 import { compareFindings } from './core/finding';
 import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
-import { formatText, formatTrace, summary, toReport } from './cli/output';
+import { formatText, formatTrace, summary, toReport, toSarif } from './cli/output';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
 import { parseIptablesSave } from './netfilter/iptables/ruleset';
 import { version } from '../../package.json';
 
-const usage = `Usage: criu-lens check [--format text|json] [--language ID] FILE...
+const usage = `Usage: criu-lens check [--format text|json|sarif] [--language ID] FILE...
        criu-lens trace --ruleset FILE [--ruleset FILE...] --path local-out|input|forward
                        --packet "family=ipv4 proto=tcp src=A sport=P dst=B dport=Q flags=FIN,ACK mark=0xc114 oif=lo ct=invalid"
                        [--format text|json]
@@ -22,6 +22,7 @@ const usage = `Usage: criu-lens check [--format text|json] [--language ID] FILE.
 Analyses CRIU logs and netfilter rulesets together and prints findings.
   --format text|json  text (default): path:line:col: severity: message [code]
                       json: one object, 0-based LSP-style ranges
+                      sarif: SARIF 2.1.0, for code-scanning tools
   --language ID       treat every FILE as ID (${languageIds.join(', ')})
                       instead of detecting each file's language from its content
 trace walks one packet through the rulesets' tables in kernel order and prints the verdict
@@ -33,7 +34,7 @@ Exit status: check: 0 no errors found, 1 errors found; trace: 0; both: 2 usage o
 class UsageError extends Error {}
 
 interface CheckOptions {
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'sarif';
   language?: LanguageId;
   files: string[];
 }
@@ -50,7 +51,7 @@ function parseCheckArgs(args: string[]): CheckOptions {
     };
     if (flag === '--format') {
       const v = value();
-      if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text or json)`);
+      if (v !== 'text' && v !== 'json' && v !== 'sarif') throw new UsageError(`unknown format '${v}' (text, json or sarif)`);
       options.format = v;
     } else if (flag === '--language') {
       const v = value();
@@ -97,6 +98,8 @@ function check(options: CheckOptions): number {
   const files = documents.map((d) => ({ path: d.doc, language: d.language }));
   if (options.format === 'json') {
     process.stdout.write(JSON.stringify(toReport(files, findings)) + '\n');
+  } else if (options.format === 'sarif') {
+    process.stdout.write(JSON.stringify(toSarif(findings, version)) + '\n');
   } else {
     process.stdout.write(formatText(findings));
     process.stderr.write(summary(files.length, findings) + '\n');

@@ -72,3 +72,28 @@ test('usage and I/O errors exit 2 with a message on stderr', () => {
   assert.equal(cli('--help').code, 0);
   assert.match(cli('--version').stdout, /^\d+\.\d+\.\d+\n$/);
 });
+
+test('check --format sarif: SARIF 2.1.0 with the linked rule as a related location', () => {
+  const r = cli('check', '--format', 'sarif', 'examples/restore.log', 'examples/dump.log', 'examples/iptables.rules');
+  assert.equal(r.code, 1, r.stderr);
+  const sarif = JSON.parse(r.stdout);
+  assert.equal(sarif.version, '2.1.0');
+  const run = sarif.runs[0];
+  assert.equal(run.tool.driver.name, 'criu-lens');
+  const eperm = run.results.find((x: { ruleId: string }) => x.ruleId === 'criu.soccr-fin-eperm');
+  assert.equal(eperm.level, 'error');
+  assert.equal(eperm.locations[0].physicalLocation.artifactLocation.uri, 'examples/restore.log');
+  assert.equal(eperm.locations[0].physicalLocation.region.startLine, 331);
+  const rule = eperm.relatedLocations.find((l: { message: { text: string } }) => /Dropped by filter\/KUBE-FIREWALL rule 1/.test(l.message.text));
+  assert.deepEqual([rule.physicalLocation.artifactLocation.uri, rule.physicalLocation.region.startLine], ['examples/iptables.rules', 76]);
+  assert.ok(run.tool.driver.rules.some((x: { id: string }) => x.id === 'link.drops-criu-fin'));
+});
+
+test('check links the EPERM line to the rule in text and json too', () => {
+  const text = cli('check', 'examples/restore.log', 'examples/dump.log', 'examples/iptables.rules');
+  assert.match(text.stdout, /examples\/iptables\.rules:76:1: warning: Drops CRIU's FIN: mark 0xc114 & 0x8000 = 0x8000 \(restore\.log:331\) \[link\.drops-criu-fin\]/);
+  assert.match(text.stdout, /\n {4}examples\/iptables\.rules:76:1: Dropped by filter\/KUBE-FIREWALL rule 1\n/);
+  const json = JSON.parse(cli('check', '--format', 'json', 'examples/restore.log', 'examples/iptables.rules').stdout);
+  const eperm = json.findings.find((f: { code: string }) => f.code === 'criu.soccr-fin-eperm');
+  assert.ok(eperm.related.some((r: { path: string; range: { start: { line: number } } }) => r.path === 'examples/iptables.rules' && r.range.start.line === 75), 'found even without the dump log: the mark alone decides');
+});

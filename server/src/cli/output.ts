@@ -55,3 +55,34 @@ export function formatTrace(e: Evaluation): string {
   for (const t of e.trace) out.push(`  ${at(t.doc, t.range)}  ${rule(t)}  ${t.match === 'yes' ? 'match' : t.match === 'no' ? 'no match' : 'maybe'}  ${t.action}`);
   return out.join('\n') + '\n';
 }
+
+const sarifLevel: Record<Finding['severity'], 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', information: 'note', hint: 'note' };
+
+/**
+ * SARIF 2.1.0 for code-scanning tools: one run, one result per finding, related locations
+ * kept. SARIF counts lines and columns from 1.
+ */
+export function toSarif(findings: readonly Finding[], version: string): object {
+  const region = (r: Finding['range']) => ({ startLine: r.start.line + 1, startColumn: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 });
+  const location = (path: string, r: Finding['range'], message?: string) => ({
+    physicalLocation: { artifactLocation: { uri: path }, region: region(r) },
+    ...(message ? { message: { text: message } } : {}),
+  });
+  const rules = [...new Set(findings.map((f) => f.code))].sort().map((id) => ({ id }));
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'criu-lens', version, informationUri: 'https://criu.org', rules } },
+        results: findings.map((f) => ({
+          ruleId: f.code,
+          level: sarifLevel[f.severity],
+          message: { text: f.message },
+          locations: [location(f.doc, f.range)],
+          ...(f.related.length ? { relatedLocations: f.related.map((r, id) => ({ id, ...location(r.doc, r.range, r.message) })) } : {}),
+        })),
+      },
+    ],
+  };
+}
