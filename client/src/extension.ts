@@ -3,7 +3,7 @@
  * for CRIU logs and rulesets. All analysis lives in the server; this file only wires it up.
  */
 import * as path from 'node:path';
-import { commands, Range, Selection, TextEditorRevealType, Uri, window, workspace, type ExtensionContext } from 'vscode';
+import { commands, env, Range, Selection, TextEditorRevealType, Uri, window, workspace, type ExtensionContext } from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 /** Language ids the server understands (package.json contributes the ones with a grammar). */
@@ -25,7 +25,14 @@ export async function activate(context: ExtensionContext): Promise<void> {
   };
   client = new LanguageClient('criuNetfilterLens', 'CRIU & Netfilter Lens', serverOptions, clientOptions);
   // The server's code lenses link the EPERM line and the rule: this opens the other end.
-  context.subscriptions.push(commands.registerCommand('criuLens.reveal', reveal));
+  context.subscriptions.push(
+    commands.registerCommand('criuLens.reveal', reveal),
+    // Quick fixes offer the live iptables command; the user runs it where and when they choose.
+    commands.registerCommand('criuLens.copyToClipboard', async (text: string) => {
+      await env.clipboard.writeText(text);
+      void window.showInformationMessage(`Copied: ${text}`);
+    }),
+  );
   await client.start();
 }
 

@@ -3,7 +3,7 @@
  * Transport comes from the command line (`--stdio`, `--node-ipc`, `--socket=N`), so the
  * VS Code client can use IPC while other editors speak stdio.
  */
-import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeLensRefreshRequest, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, CodeLensRefreshRequest, type InitializeResult } from 'vscode-languageserver/node';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
@@ -14,6 +14,7 @@ import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import type { IptablesRuleset } from './netfilter/iptables/model';
 import { diagnosticsByDocument } from './features/diagnostics';
+import { codeActions } from './features/codeActions';
 import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
@@ -31,6 +32,7 @@ const initializeResult: InitializeResult = {
     textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
     hoverProvider: true,
     codeLensProvider: { resolveProvider: false },
+    codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     definitionProvider: true,
     referencesProvider: true,
     documentSymbolProvider: true,
@@ -113,12 +115,13 @@ const withModel = <T>(uri: string, empty: T, fn: (model: DocumentModel) => T): T
   return model ? fn(model) : empty;
 };
 
-connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position)));
+connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position, p.textDocument.uri, links)));
 connection.onDefinition((p) => {
   const fin = finDefinition(p.textDocument.uri, p.position.line, links);
   return fin.length ? fin : withModel(p.textDocument.uri, null, (m) => definition(p.textDocument.uri, m, p.position));
 });
 connection.onCodeLens((p) => codeLenses(p.textDocument.uri, links));
+connection.onCodeAction((p) => codeActions(p, links));
 connection.onReferences((p) => withModel(p.textDocument.uri, [], (m) => references(p.textDocument.uri, m, p.position, p.context.includeDeclaration)));
 connection.onDocumentSymbol((p) => withModel(p.textDocument.uri, [], (m) => documentSymbols(m)));
 connection.onFoldingRanges((p) => withModel(p.textDocument.uri, [], (m) => foldingRanges(m)));

@@ -61,5 +61,31 @@ test('the headline over LSP: restore.log + iptables.rules → related rule, lens
   const def = (await server.connection.sendRequest('textDocument/definition', { textDocument: { uri: restore.uri }, position: { line: epermLine, character: 40 } })) as { uri: string; range: { start: { line: number } } }[];
   assert.deepEqual(def.map((d) => [d.uri, d.range.start.line]), [[rules.uri, 75]]);
 
+  // The rule's hover shows the packet's whole path and the fixes.
+  const ruleHover = (await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: rules.uri }, position: { line: 75, character: 10 } })) as { contents: { value: string } };
+  assert.match(ruleHover.contents.value, /Drops CRIU's FIN\*\* of the restore that failed at restore\.log:331: FIN\|ACK the peer \(unknown: open the dump log of this checkpoint\) → 192\.168\.10\.21:43512, mark 0xc114/);
+  assert.match(ruleHover.contents.value, /filter\/OUTPUT rule 1: no match/);
+  assert.match(ruleHover.contents.value, /kubelet/);
+
+  // Quick fixes: the exemption as an edit of the saved file, and the live command to copy.
+  const actions = (await server.connection.sendRequest('textDocument/codeAction', {
+    textDocument: { uri: rules.uri },
+    range: { start: { line: 75, character: 0 }, end: { line: 75, character: 0 } },
+    context: { diagnostics: onRule },
+  })) as { title: string; edit?: { changes: Record<string, { range: { start: { line: number } }; newText: string }[]> }; command?: { command: string; arguments: string[] } }[];
+  assert.equal(actions.length, 2);
+  const edit = actions[0].edit!.changes[rules.uri][0];
+  assert.equal(edit.range.start.line, 75);
+  assert.equal(edit.newText, '-A KUBE-FIREWALL -m mark --mark 0xc114 -j RETURN\n');
+  assert.deepEqual(actions[1].command, { title: 'Copy to clipboard', command: 'criuLens.copyToClipboard', arguments: ['iptables -t filter -I KUBE-FIREWALL 1 -m mark --mark 0xc114 -j RETURN'] });
+  // Applied, the exemption makes the FIN pass: the evaluator agrees.
+  const fixed = rules.lines.slice();
+  fixed.splice(75, 0, edit.newText.trimEnd());
+  const traced = (await server.connection.sendRequest('criuLens/trace', { rulesets: [rules.uri], path: 'local-out', packet: 'family=ipv4 proto=tcp src=10.96.0.42 sport=5432 dst=192.168.10.21 dport=43512 flags=FIN,ACK mark=0xc114 oif=lo ct=invalid' })) as { verdict: string };
+  assert.equal(traced.verdict, 'drop', 'before the fix');
+  await server.connection.sendNotification('textDocument/didChange', { textDocument: { uri: rules.uri, version: 2 }, contentChanges: [{ text: fixed.join('\n') }] });
+  const after = (await server.connection.sendRequest('criuLens/trace', { rulesets: [rules.uri], path: 'local-out', packet: 'family=ipv4 proto=tcp src=10.96.0.42 sport=5432 dst=192.168.10.21 dport=43512 flags=FIN,ACK mark=0xc114 oif=lo ct=invalid' })) as { verdict: string };
+  assert.equal(after.verdict, 'accept', 'after the fix');
+
   assert.equal(await server.shutdown(), 0);
 });

@@ -1,0 +1,41 @@
+/**
+ * Quick fixes on a rule that drops CRIU's FIN: insert the 0xc114 exemption before it in the saved
+ * file, or copy the equivalent live command. Nothing changes without the user choosing it.
+ */
+import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic } from 'vscode-languageserver';
+import { exemptionFor } from '../link/exemption';
+import type { FinLink } from '../link/finLink';
+
+export const COPY_COMMAND = 'criuLens.copyToClipboard';
+
+export function codeActions(params: CodeActionParams, links: readonly FinLink[]): CodeAction[] {
+  const uri = params.textDocument.uri;
+  const actions: CodeAction[] = [];
+  const seen = new Set<number>();
+  for (const link of links) {
+    for (const { ruleset, evaluation } of link.verdicts) {
+      for (const culprit of evaluation.culprits) {
+        if (culprit.doc !== uri || seen.has(culprit.range.start.line)) continue;
+        if (culprit.range.start.line > params.range.end.line || culprit.range.end.line < params.range.start.line) continue;
+        const fix = exemptionFor(ruleset.ruleset, culprit);
+        if (!fix) continue;
+        seen.add(culprit.range.start.line);
+        const diagnostics: Diagnostic[] = params.context.diagnostics.filter((d) => d.code === 'link.drops-criu-fin' && d.range.start.line === culprit.range.start.line);
+        actions.push({
+          title: `Let CRIU's FIN pass: insert \`${fix.line}\` before this rule`,
+          kind: CodeActionKind.QuickFix,
+          isPreferred: true,
+          diagnostics,
+          edit: { changes: { [uri]: [{ range: { start: { line: fix.beforeLine, character: 0 }, end: { line: fix.beforeLine, character: 0 } }, newText: `${fix.line}\n` }] } },
+        });
+        actions.push({
+          title: `Copy the live command: ${fix.liveCommand}`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics,
+          command: { title: 'Copy to clipboard', command: COPY_COMMAND, arguments: [fix.liveCommand] },
+        });
+      }
+    }
+  }
+  return actions;
+}
