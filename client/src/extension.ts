@@ -22,6 +22,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
       { scheme: 'file', language },
       { scheme: 'untitled', language },
     ]),
+    // The server indexes logs and rulesets in the workspace that are not open; it follows their changes.
+    synchronize: { fileEvents: workspace.createFileSystemWatcher('**/*') },
   };
   client = new LanguageClient('criuNetfilterLens', 'CRIU & Netfilter Lens', serverOptions, clientOptions);
   // The server's code lenses link the EPERM line and the rule: this opens the other end.

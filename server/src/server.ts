@@ -3,12 +3,15 @@
  * Transport comes from the command line (`--stdio`, `--node-ipc`, `--socket=N`), so the
  * VS Code client can use IPC while other editors speak stdio.
  */
-import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, CodeLensRefreshRequest, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, FileChangeType, CodeLensRefreshRequest, type InitializeResult } from 'vscode-languageserver/node';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyseModels, type DocumentModel } from './analysis';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyseModels, buildModel, type DocumentModel } from './analysis';
+import type { LanguageId } from './core/language';
+import { defaultIndexOptions, indexFolders, matchesIndex, readIndexedFile, type IndexOptions } from './link/workspaceIndex';
 import type { FinLink } from './link/finLink';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
@@ -44,9 +47,60 @@ const initializeResult: InitializeResult = {
 
 let canRefreshLenses = false;
 
+/** Workspace folders, as paths: searched for logs and rulesets the user has not opened. */
+let roots: string[] = [];
+let canReadConfiguration = false;
+let indexOptions: IndexOptions = defaultIndexOptions;
+/** Files of the workspace index by uri; an open document takes precedence over its entry here. */
+const indexed = new Map<string, { model: DocumentModel; version: number }>();
+
 connection.onInitialize((params) => {
   canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  canReadConfiguration = params.capabilities.workspace?.configuration === true;
+  const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  roots = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
   return initializeResult;
+});
+
+connection.onInitialized(async () => {
+  if (canReadConfiguration) {
+    const config = (await connection.workspace.getConfiguration('criuLens.workspace')) as Partial<IndexOptions> | null;
+    indexOptions = { ...defaultIndexOptions, ...Object.fromEntries(Object.entries(config ?? {}).filter(([, v]) => v !== undefined && v !== null)) };
+  }
+  reindex();
+});
+
+/** Reads the workspace folders' logs and rulesets (bounded by the index options). */
+function reindex(): void {
+  const { files, skipped } = indexFolders(roots, indexOptions);
+  indexed.clear();
+  for (const f of files) addIndexed(pathToFileURL(f.path).href, f.language, f.text, f.mtimeMs);
+  for (const s of skipped) connection.console.info(`criu-lens: not indexed ${s.path}: ${s.reason}`);
+  if (files.length) validateAll();
+}
+
+function addIndexed(uri: string, language: LanguageId, text: string, version: number): void {
+  indexed.set(uri, { model: buildModel({ doc: uri, language, text }), version });
+}
+
+// The client reports file changes in the workspace; indexed files follow them.
+connection.onDidChangeWatchedFiles((p) => {
+  let changed = false;
+  for (const change of p.changes) {
+    if (!change.uri.startsWith('file:')) continue;
+    const path = fileURLToPath(change.uri);
+    if (change.type === FileChangeType.Deleted) {
+      changed = indexed.delete(change.uri) || changed;
+      continue;
+    }
+    if (!roots.some((r) => matchesIndex(r, path, indexOptions))) continue;
+    const read = readIndexedFile(path, indexOptions);
+    if (read && !('skipped' in read)) {
+      addIndexed(change.uri, read.language, read.text, read.mtimeMs);
+      changed = true;
+    } else changed = indexed.delete(change.uri) || changed;
+  }
+  if (changed) validateAll();
 });
 
 const models = new DocumentModels();
@@ -71,10 +125,13 @@ function validateAll(): void {
     const model = modelOf(d.uri);
     return model ? [{ doc: d.uri, model, version: d.version }] : [];
   });
-  const analysis = analyseModels(open);
+  const openUris = new Set(open.map((o) => o.doc));
+  const background = [...indexed].filter(([uri]) => !openUris.has(uri)).map(([doc, e]) => ({ doc, model: e.model }));
+  const analysis = analyseModels([...open, ...background]);
   links = analysis.links;
   // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
   if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
+  // Diagnostics go to open documents only; indexed files still take part in the links.
   for (const [uri, diagnostics] of diagnosticsByDocument(open.map((o) => o.doc), analysis.findings)) {
     void connection.sendDiagnostics({ uri, version: open.find((o) => o.doc === uri)!.version, diagnostics });
   }

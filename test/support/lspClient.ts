@@ -36,8 +36,13 @@ export class ServerUnderTest {
     this.connection.listen();
   }
 
-  async initialize(): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
-    const result = await this.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  async initialize(workspaceFolders: string[] = []): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
+    const result = await this.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      workspaceFolders: workspaceFolders.length ? workspaceFolders.map((uri) => ({ uri, name: uri })) : null,
+    });
     await this.connection.sendNotification('initialized', {});
     return result as { capabilities: Record<string, unknown>; serverInfo?: { name: string } };
   }
