@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { commands, env, Range, Selection, TextEditorRevealType, Uri, window, workspace, type ExtensionContext } from 'vscode';
+import { captureRules } from './capture';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 /** Language ids the server understands (package.json contributes the ones with a grammar). */
@@ -29,6 +30,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
   // The server's code lenses link the EPERM line and the rule: this opens the other end.
   context.subscriptions.push(
     commands.registerCommand('criuLens.reveal', reveal),
+    commands.registerCommand('criuLens.captureRules', capture),
     // Quick fixes offer the live iptables command; the user runs it where and when they choose.
     commands.registerCommand('criuLens.copyToClipboard', async (text: string) => {
       await env.clipboard.writeText(text);
@@ -49,4 +51,21 @@ async function reveal(uri: string, range: { start: { line: number; character: nu
   const editor = await window.showTextDocument(document, { preview: false });
   editor.selection = new Selection(r.start, r.end);
   editor.revealRange(r, TextEditorRevealType.InCenter);
+}
+
+/** Captures this machine's rulesets into the first workspace folder and opens what was written. */
+async function capture(): Promise<void> {
+  const folder = workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+  if (!folder) {
+    void window.showErrorMessage('Capture netfilter rules: open a folder first; the rules are written into it.');
+    return;
+  }
+  const result = await captureRules(folder.uri.fsPath);
+  const failures = result.failed.map((f) => `${f.command}: ${f.error}`).join('; ');
+  if (!result.written.length) {
+    void window.showErrorMessage(`No rules captured. ${failures} (the tools need root: run VS Code or the commands with sudo and save their output into the workspace).`);
+    return;
+  }
+  for (const file of result.written) await window.showTextDocument(await workspace.openTextDocument(file), { preview: false });
+  void window.showInformationMessage(`Captured ${result.written.length} ruleset(s) into ${result.folder}${failures ? `. Not captured: ${failures}` : ''}`);
 }

@@ -7,6 +7,7 @@ import { range as lineRange } from '../core/text';
 import { culpritName, type FinLink } from '../link/finLink';
 
 export const REVEAL_COMMAND = 'criuLens.reveal';
+export const CAPTURE_COMMAND = 'criuLens.captureRules';
 
 function basename(doc: string): string {
   return decodeURIComponent(doc.replace(/^.*[\\/]/, ''));
@@ -22,6 +23,9 @@ export function codeLenses(uri: string, links: readonly FinLink[]): CodeLens[] {
   for (const link of links) {
     if (link.failure.doc === uri) {
       const at = logLineRange(link);
+      if (link.failure.packet && link.verdicts.length === 0) {
+        lenses.push({ range: at, command: { title: 'No ruleset known: capture netfilter rules from this machine', command: CAPTURE_COMMAND, arguments: [] } });
+      }
       for (const { ruleset, evaluation } of link.verdicts) {
         if (evaluation.verdict === 'accept') {
           lenses.push({ range: at, command: { title: `Not dropped by ${basename(ruleset.doc)}`, command: REVEAL_COMMAND, arguments: [ruleset.doc, ruleset.ruleset.tables[0]?.range ?? lineRange(0, 0, 0)] } });
