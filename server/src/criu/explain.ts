@@ -131,7 +131,7 @@ export function occurrencesOf(a: CriuLogAnalysis, key: TokenKey, value: string):
   const re = pattern[key];
   const out: number[] = [];
   a.log.lines.forEach((l, i) => {
-    if ((key === 'pid' && (l.pid?.value === Number(value) || l.pie.some((p) => p.tid === Number(value)))) || re.test(l.message.text)) out.push(i);
+    if ((key === 'pid' && (l.pid?.value === Number(value) || l.pie.some((p) => p.tid === Number(value)))) || re.test(l.messageText)) out.push(i);
   });
   return out;
 }

@@ -1,5 +1,6 @@
 import { splitLines } from '../core/text';
-import { parseLogLine, type LogLine } from './logLine';
+import { LineShapes } from './lineShapes';
+import { LogLine } from './logLine';
 
 /** Facts from the first lines CRIU writes. */
 export interface LogHeader {
@@ -20,14 +21,22 @@ export interface CriuLog {
 const HEADER_WINDOW = 200;
 
 export function parseCriuLog(text: string): CriuLog {
-  const lines = splitLines(text).map(parseLogLine);
+  // splitLines defines the lines; each is then read in place in `text`, one string for the log.
+  const shapes = new LineShapes(text);
+  const lines: LogLine[] = [];
+  let start = 0;
+  for (const { length } of splitLines(text)) {
+    const end = start + length;
+    lines.push(new LogLine(text, start, end, shapes.shapeOf(start, end)));
+    start = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1); // `\r\n`
+  }
   return { lines, header: readHeader(lines) };
 }
 
 function readHeader(lines: LogLine[]): LogHeader {
   const header: LogHeader = {};
   for (let i = 0; i < Math.min(lines.length, HEADER_WINDOW); i++) {
-    const text = lines[i].message.text;
+    const text = lines[i].messageText;
     const version = /^Version: (\S+) \(gitid ([^)\s]+)\)/.exec(text) ?? /^Version: (\S+)/.exec(text);
     if (version && header.version === undefined) {
       header.version = version[1];

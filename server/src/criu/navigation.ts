@@ -59,7 +59,7 @@ export function taskFolds(a: CriuLogAnalysis, min = 4): { start: number; end: nu
   const folds: { start: number; end: number }[] = [];
   const lines = a.log.lines;
   let start = 0;
-  const owner = (i: number) => lines[i].pid?.value ?? lines[i].pie[0]?.tid;
+  const owner = (i: number) => lines[i].task;
   for (let i = 1; i <= lines.length; i++) {
     if (i === lines.length || owner(i) !== owner(start) || owner(start) === undefined) {
       if (owner(start) !== undefined && i - start >= min) folds.push({ start, end: i - 1 });

@@ -5,7 +5,8 @@
  * never by timestamp.
  */
 import { lookupMessageInContext, type MessageKnowledge } from '../knowledge/criuMessages';
-import { levelMessage, taskOf, type LogLine } from './logLine';
+import { levelMessage, type LevelKind, type LogLine } from './logLine';
+import { anyOf } from './prefilter';
 
 export type CriuAction = 'dump' | 'pre-dump' | 'restore' | 'check' | 'unknown';
 export type Outcome = 'success' | 'failure' | 'aborted' | 'unknown';
@@ -70,6 +71,12 @@ const optionSigns: [RegExp, string][] = [
   [/^Will drop all TCP connections on restore/, '--tcp-close'],
 ];
 
+/** `Forking task with N pid`: the restore forks a child from its parent's context. */
+const forkLine = /^Forking task with (\d+) pid/;
+const dumpingTask = /^(?:Dumping|Pre-dumping) task \(pid: (\d+) comm: (.*)\)$/;
+/** Every pattern a message is tested against below: most lines match none of them. */
+const anySign = anyOf([...actionSigns, ...outcomeSigns, ...optionSigns].map(([re]) => re).concat(forkLine, dumpingTask));
+
 export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
   const run: RunAnalysis = { action: 'unknown', outcome: 'unknown', errors: [], consequences: [], tasks: new Map(), options: [] };
   const task = (pid: number): Task => {
@@ -79,14 +86,10 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
   };
   let lastForker: number | undefined;
   let strongAction = false;
-  /** The previous line's message: some messages mean different things after certain lines. */
-  let previous: string | undefined;
+  /** The task of the previous line: a task's lines come in runs. */
+  let current: Task | undefined;
 
-  lines.forEach((line, index) => {
-    const pid = taskOf(line);
-    if (pid !== undefined) task(pid).lines.push(index);
-    const text = line.message.text;
-
+  const readSigns = (text: string, index: number, pid: number | undefined) => {
     if (!strongAction) {
       for (const [re, action, strength] of actionSigns) {
         if (!re.test(text)) continue;
@@ -107,7 +110,7 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
     for (const [re, option] of optionSigns) if (re.test(text) && !run.options.includes(option)) run.options.push(option);
 
     // The process tree: the restore forks children from their parent's context.
-    const fork = /^Forking task with (\d+) pid/.exec(text);
+    const fork = forkLine.exec(text);
     if (fork) {
       const child = task(Number(fork[1]));
       const parent = pid ?? lastForker;
@@ -117,31 +120,45 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
       }
       lastForker ??= child.pid;
     }
-    const dumping = /^(?:Dumping|Pre-dumping) task \(pid: (\d+) comm: (.*)\)$/.exec(text);
+    const dumping = dumpingTask.exec(text);
     if (dumping) task(Number(dumping[1])).comm = dumping[2];
+  };
 
-    if (line.level) {
-      const message = levelMessage(line);
-      const next = lines[index + 1];
-      const known = lookupMessageInContext(message, {
-        level: line.level.kind,
-        ...(previous !== undefined ? { previous } : {}),
-        ...(next ? { next: levelMessage(next) } : {}),
-      });
-      // A failed iptables unlock after `Unlock network` cannot hurt the run any more (rare: a scan is fine).
-      const harmless = known?.harmlessAfter !== undefined && lines.slice(0, index).some((l) => known.harmlessAfter!.test(levelMessage(l)));
-      const bug = /BUG at \S+:\d+/.test(message);
-      // Unknown warnings stay warnings (role cause, but only errors can be the root cause).
-      // A failed iptables unlock after `Unlock network` cannot hurt the run any more.
-      const role = harmless ? 'noise' : known?.role ?? 'cause';
-      run.errors.push({ line: index, kind: line.level.kind, text: message, ...(pid !== undefined ? { task: pid } : {}), ...(known ? { known } : {}), role });
-      if (bug) {
-        run.outcome = 'aborted';
-        run.outcomeLine = index;
-      }
+  const readError = (line: LogLine, kind: LevelKind, index: number, pid: number | undefined) => {
+    const message = levelMessage(line);
+    // Some messages mean different things after certain lines.
+    const previous = index > 0 ? levelMessage(lines[index - 1]) : undefined;
+    const next = lines[index + 1];
+    const known = lookupMessageInContext(message, {
+      level: kind,
+      ...(previous !== undefined ? { previous } : {}),
+      ...(next ? { next: levelMessage(next) } : {}),
+    });
+    // A failed iptables unlock after `Unlock network` cannot hurt the run any more (rare: a scan is fine).
+    let harmless = false;
+    for (let i = 0; i < index && known?.harmlessAfter && !harmless; i++) harmless = known.harmlessAfter.test(levelMessage(lines[i]));
+    const bug = /BUG at \S+:\d+/.test(message);
+    // Unknown warnings stay warnings (role cause, but only errors can be the root cause).
+    const role = harmless ? 'noise' : known?.role ?? 'cause';
+    run.errors.push({ line: index, kind, text: message, ...(pid !== undefined ? { task: pid } : {}), ...(known ? { known } : {}), role });
+    if (bug) {
+      run.outcome = 'aborted';
+      run.outcomeLine = index;
     }
-    previous = levelMessage(line);
-  });
+  };
+
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index];
+    const pid = line.task;
+    if (pid !== undefined) {
+      if (current?.pid !== pid) current = task(pid);
+      current.lines.push(index);
+    }
+    const text = line.messageText;
+    if (anySign.test(text)) readSigns(text, index, pid);
+    const kind = line.shape.level?.kind;
+    if (kind) readError(line, kind, index, pid);
+  }
 
   if (run.outcome === 'unknown' && run.action !== 'check' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {
     // No verdict line: CRIU died (a BUG, a signal) or the log was cut short.

@@ -6,6 +6,7 @@
  */
 import { tcpStateByName, type RestorePacket } from '../knowledge/tcpStates';
 import type { LogLine } from './logLine';
+import { anyOf } from './prefilter';
 
 export interface Endpoint {
   address: string;
@@ -88,6 +89,13 @@ export interface SocketAnalysis {
   lock: NetworkLock;
 }
 
+const sightingLine = /^\s*(Collected|Dumping|Dumped|Restore):\s/;
+const restoringLine = /^Restoring TCP connection id (\d+|0x[0-9a-f]+) ino ([0-9a-f]+)/i;
+const runningLine = /^\s*Running (iptables|ip6tables|nftables) \[(.*)\]\s*$/;
+const lockedLine = /^(Locked|Unlocked) (\S+) - (\S+) connection/;
+/** Most lines are none of the above. */
+const anySocketLine = anyOf([sightingLine, restoringLine, runningLine, lockedLine]);
+
 export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
   const sockets: InetSocket[] = [];
   const lock: NetworkLock = { method: 'none-seen', commands: [], connections: [] };
@@ -101,12 +109,12 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
   };
 
   lines.forEach((line, index) => {
-    const text = line.message.text;
-    const task = line.pid?.value ?? line.pie[0]?.tid;
-    const sub = line.subsystem?.name;
+    const text = line.messageText;
+    if (!anySocketLine.test(text)) return;
+    const task = line.task;
 
-    const sighting = /^\s*(Collected|Dumping|Dumped|Restore):\s/.exec(text);
-    if (sighting && (sub === 'inet' || /family\s+\S+\s+type/.test(text))) {
+    const sighting = sightingLine.exec(text);
+    if (sighting && (line.subsystem?.name === 'inet' || /family\s+\S+\s+type/.test(text))) {
       const f = fields(text);
       const kind = sighting[1].toLowerCase() as SocketSighting['kind'];
       const family = f.get('family');
@@ -136,7 +144,7 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       return;
     }
 
-    const restoring = /^Restoring TCP connection id (\d+|0x[0-9a-f]+) ino ([0-9a-f]+)/i.exec(text);
+    const restoring = restoringLine.exec(text);
     if (restoring) {
       const socket = pendingByTask.get(task);
       if (socket) {
@@ -149,9 +157,9 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       return;
     }
 
-    const running = /^\s*Running (iptables|ip6tables|nftables) \[(.*)\]\s*$/.exec(text);
+    const running = runningLine.exec(text);
     if (running) {
-      const open = line.message.span.start + text.indexOf('[') + 1;
+      const open = line.shape.messageStart + text.indexOf('[') + 1;
       lock.commands.push({ line: index, tool: running[1] as LockCommand['tool'], command: running[2], start: open, end: open + running[2].length });
       lock.method = running[1] === 'nftables' ? 'nftables' : 'iptables';
       // nftables: `add element inet CRIU-… conns4 { A . P . B . Q }` — the 4-tuple of one direction.
@@ -160,7 +168,7 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       return;
     }
 
-    const locked = /^(Locked|Unlocked) (\S+) - (\S+) connection/.exec(text);
+    const locked = lockedLine.exec(text);
     if (locked) {
       const a = endpoint(locked[2]);
       const b = endpoint(locked[3]);
