@@ -32,6 +32,16 @@ every step. Packet fields: family proto src sport dst dport flags mark ctmark ii
 Exit status: check: 0 no errors found, 1 errors found; trace: 0; both: 2 usage or I/O error.`;
 
 class UsageError extends Error {}
+/** A file that cannot be used: reported on stderr, exit 2. */
+class InputError extends Error {}
+
+function readInput(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
 
 interface CheckOptions {
   format: 'text' | 'json' | 'sarif';
@@ -73,18 +83,9 @@ function parseCheckArgs(args: string[]): CheckOptions {
 function check(options: CheckOptions): number {
   const documents: SourceDocument[] = [];
   for (const path of options.files) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      process.stderr.write(`criu-lens: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-      return 2;
-    }
+    const text = readInput(path);
     const language = options.language ?? detectLanguage(path, text);
-    if (!language) {
-      process.stderr.write(`criu-lens: cannot tell what ${path} is (not a CRIU log or a ruleset?); name it with --language\n`);
-      return 2;
-    }
+    if (!language) throw new InputError(`cannot tell what ${path} is (not a CRIU log or a ruleset?); name it with --language`);
     documents.push({ doc: path, language, text });
   }
   let findings;
@@ -142,18 +143,9 @@ function trace(args: string[]): number {
   }
   const inputs: RulesetInput[] = [];
   for (const file of rulesets) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      process.stderr.write(`criu-lens: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-      return 2;
-    }
+    const text = readInput(file);
     const language = detectLanguage(file, text);
-    if (language !== 'iptables-save') {
-      process.stderr.write(`criu-lens: ${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps (nftables support comes later)\n`);
-      return 2;
-    }
+    if (language !== 'iptables-save') throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps (nftables support comes later)`);
     const ruleset = parseIptablesSave(text);
     const errors = ruleset.problems.filter((p) => p.severity === 'error').length;
     if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that iptables-restore would reject; evaluating what could be read\n`);
@@ -179,6 +171,10 @@ function main(argv: string[]): number {
     if (command === 'trace') return trace(rest);
     throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
   } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`criu-lens: ${e.message}\n`);
+      return 2;
+    }
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`criu-lens: ${e.message}\n${usage}\n`);
     return 2;
