@@ -6,7 +6,7 @@
 import type { ArgValue } from '../../knowledge/xtables/types';
 import { protocolNumber } from '../../knowledge/xtables/args';
 import type { MatchUse, OptionUse, Rule } from '../iptables/model';
-import type { Bits, CtState, Packet } from './packet';
+import type { Bits, Packet } from './packet';
 import { and, fromBool, negate, type Tri } from './tri';
 
 /** `(bits & mask) == value` on partially known bits. */
@@ -58,9 +58,18 @@ function protocolIs(packet: Packet, v: ArgValue | undefined): Tri {
   return n === undefined ? 'unknown' : fromBool(n === v.value);
 }
 
-function ctStateIs(state: CtState | undefined, listed: string[]): Tri {
+/**
+ * xt_conntrack's state bits: the packet's state, plus DNAT / SNAT when its entry was NATed (only
+ * entries have them: INVALID and UNTRACKED packets never match DNAT/SNAT). Found by the
+ * kernel-oracle differential test: `! --ctstate DNAT` does not match a NEW packet after DNAT.
+ */
+function ctStateIs(packet: Packet, listed: string[]): Tri {
+  const state = packet.ct;
   if (state === undefined) return 'unknown';
-  return fromBool(listed.includes(state));
+  if (listed.includes(state)) return 'yes';
+  if (state === 'INVALID' || state === 'UNTRACKED') return 'no';
+  const nat = [listed.includes('DNAT') ? packet.nat?.dnat : false, listed.includes('SNAT') ? packet.nat?.snat : false];
+  return nat.includes(true) ? 'yes' : nat.includes(undefined) ? 'unknown' : 'no';
 }
 
 function tcpFlags(packet: Packet, mask: string[], comp: string[]): Tri {
@@ -100,7 +109,7 @@ function option(packet: Packet, module: string | undefined, o: OptionUse): Tri {
       break;
     case 'conntrack.ctstate':
     case 'state.state':
-      r = ctStateIs(packet.ct, names(v));
+      r = ctStateIs(packet, names(v));
       break;
     case 'conntrack.ctproto':
       r = protocolIs(packet, v);

@@ -34,6 +34,12 @@ export interface Packet {
   iif?: string;
   oif?: string;
   ct?: CtState;
+  /**
+   * Whether the conntrack entry's destination / source was rewritten by NAT (IPS_DST_NAT /
+   * IPS_SRC_NAT: the virtual `--ctstate DNAT` / `SNAT`); undefined: unknown. A new connection
+   * starts with neither.
+   */
+  nat?: { dnat?: boolean; snat?: boolean };
   /** Text of the original addresses, for messages. */
   srcText?: string;
   dstText?: string;

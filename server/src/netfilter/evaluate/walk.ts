@@ -83,7 +83,7 @@ export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, pack
         if (!chain) continue;
         const next: Branch[] = [];
         for (const branch of open) {
-          for (const end of runNatAware(doc, table, chain, branch, budget)) {
+          for (const end of runNatAware(doc, table, chain, branch, budget, path)) {
             if (end.kind === 'accept') next.push(end.branch);
             else ends.push(end);
           }
@@ -96,21 +96,22 @@ export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, pack
   return summarise(ends, budget.branches);
 }
 
-/** A new conntrack entry starts with mark 0. */
+/** A new conntrack entry starts with mark 0 and no NAT. */
 function withDefaults(packet: Packet): Packet {
-  return packet.ct === 'NEW' && packet.ctmark.known === 0 ? { ...packet, ctmark: { value: 0, known: 0xffffffff } } : { ...packet };
+  if (packet.ct !== 'NEW') return { ...packet };
+  return { ...packet, nat: packet.nat ?? { dnat: false, snat: false }, ...(packet.ctmark.known === 0 ? { ctmark: { value: 0, known: 0xffffffff } } : {}) };
 }
 
 /** nat chains see only the first packet of a connection; with the state unknown, both cases are followed. */
-function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: { branches: number }): TableEnd[] {
-  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget);
+function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: { branches: number }, path: Path): TableEnd[] {
+  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget, path);
   const skip = (b: Branch, why: string): TableEnd => ({ kind: 'accept', branch: { ...b, trace: [...b.trace, step(doc, table, chain, 0, 'no', why)] } });
   const ct = branch.packet.ct;
-  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget);
+  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget, path);
   if (ct !== undefined) return [skip(branch, `nat skipped: ${ct} is not a new connection`)];
   budget.branches++;
   return [
-    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget),
+    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState, nat: branch.packet.nat ?? { dnat: false, snat: false } }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget, path),
     skip({ ...branch, conditions: [...branch.conditions, 'the connection is not new'] }, 'nat skipped: not a new connection'),
   ];
 }
@@ -124,8 +125,22 @@ interface Frame {
   next: number;
 }
 
+/**
+ * The packet as rules of the raw table see it. raw hooks run before conntrack (priority -300 vs
+ * -200), so no conntrack entry is attached yet: conntrack/state matches see INVALID, or UNTRACKED
+ * once CT --notrack has run. A packet looped back through lo keeps the entry it got on its way
+ * out, so on the input path with iif lo the state stays, and with iif unknown it is unknown.
+ * (Found by the kernel-oracle differential test: `raw OUTPUT -m state --state INVALID` matches
+ * a SYN whose state is NEW from mangle OUTPUT on.)
+ */
+function beforeConntrack(packet: Packet, path: Path): Packet {
+  if (packet.ct === 'UNTRACKED' || packet.ct === 'INVALID') return packet;
+  if (path !== 'input' || (packet.iif !== undefined && packet.iif !== 'lo')) return { ...packet, ct: 'INVALID' };
+  return packet.iif === 'lo' ? packet : { ...packet, ct: undefined };
+}
+
 /** Runs one table's chain for a branch; returns how each possibility leaves the table. */
-function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: { branches: number }): TableEnd[] {
+function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: { branches: number }, path: Path): TableEnd[] {
   const ends: TableEnd[] = [];
   const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [{ chain: entry, next: 0 }] }];
   let steps = 0;
@@ -140,9 +155,11 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
       const frame = stack[stack.length - 1];
       if (frame.next >= frame.chain.rules.length) {
         if (frame.chain.builtin || stack.length === 1) {
-          const policy = frame.chain.policy ?? 'ACCEPT';
-          branch.trace.push(step(doc, table, frame.chain, 0, 'yes', `policy ${policy}`));
-          ends.push(policy === 'DROP' ? { kind: 'drop', branch, culprit: { doc, range: frame.chain.declaration?.range ?? table.range, table: table.name, chain: frame.chain.name, rule: 0 } } : { kind: 'accept', branch });
+          // The policy is the built-in chain's, also when a chain it went to with -g ends or
+          // RETURNs (the kernel's underflow; found by the kernel-oracle differential test).
+          const policy = entry.policy ?? 'ACCEPT';
+          branch.trace.push(step(doc, table, entry, 0, 'yes', frame.chain === entry ? `policy ${policy}` : `end of ${frame.chain.name} (entered by goto): ${entry.name} policy ${policy}`));
+          ends.push(policy === 'DROP' ? { kind: 'drop', branch, culprit: { doc, range: entry.declaration?.range ?? table.range, table: table.name, chain: entry.name, rule: 0 } } : { kind: 'accept', branch });
           done = true;
         } else {
           stack.pop();
@@ -151,7 +168,7 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
         continue;
       }
       const rule = frame.chain.rules[frame.next++];
-      const { result, unknown } = ruleMatches(branch.packet, rule);
+      const { result, unknown } = ruleMatches(table.name === 'raw' ? beforeConntrack(branch.packet, path) : branch.packet, rule);
       if (result === 'no') {
         branch.trace.push(ruleStep(doc, table, rule, 'no', 'no match: next rule'));
         continue;
@@ -246,7 +263,15 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       const to = target.options.find((o) => o.name === 'to-destination');
       const { address, port, portsGiven } = natDestination(to);
       // Without a port in the target the destination port is kept; a port range makes it unknown.
-      branch.packet = { ...branch.packet, dst: address, ...(portsGiven ? { dport: port } : {}) };
+      // The entry is marked DNAT (--ctstate DNAT) only when the destination actually changes.
+      const before = branch.packet;
+      let changed: boolean | undefined;
+      if (address === undefined || before.dst === undefined) changed = undefined;
+      else if (address !== before.dst) changed = true;
+      else if (!portsGiven) changed = false;
+      else changed = port === undefined || before.dport === undefined ? undefined : port !== before.dport;
+      const dnat = before.nat?.dnat === true || changed === true ? true : before.nat?.dnat === false && changed === false ? false : undefined;
+      branch.packet = { ...before, dst: address, ...(portsGiven ? { dport: port } : {}), nat: { ...before.nat, dnat } };
       record(`DNAT ${to?.args[0]?.text ?? ''}: destination is now ${address === undefined ? 'unknown' : to!.args[0].text}`);
       return { kind: 'accept', branch };
     }
@@ -254,7 +279,8 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
     case 'MASQUERADE':
     case 'REDIRECT':
     case 'NETMAP':
-      if (target.name === 'REDIRECT' || target.name === 'NETMAP') branch.packet = { ...branch.packet, dst: undefined };
+      if (target.name === 'REDIRECT' || target.name === 'NETMAP') branch.packet = { ...branch.packet, dst: undefined, nat: { ...branch.packet.nat, dnat: branch.packet.nat?.dnat || undefined } };
+      else branch.packet = { ...branch.packet, nat: { ...branch.packet.nat, snat: branch.packet.nat?.snat || undefined } };
       record(`${target.name}: ends the nat table`);
       return { kind: 'accept', branch };
   }
@@ -318,7 +344,7 @@ export function applyMarkTarget(bits: Bits, options: readonly OptionUse[]): Bits
         break;
     }
   }
-  return { value: value & known, known };
+  return { value: (value & known) >>> 0, known };
 }
 
 /** CONNMARK: nothing happens without a conntrack entry (INVALID, UNTRACKED packets). */
@@ -335,14 +361,14 @@ function applyConnmark(packet: Packet, options: readonly OptionUse[]): Packet {
     const ctm = mask('ctmask') & (names.has('mask') ? mask('mask') : 0xffffffff);
     const value = ((packet.mark.value & ~nf) ^ (packet.ctmark.value & ctm)) >>> 0;
     const known = unknown ? (packet.mark.known & ~nf) >>> 0 : ((packet.mark.known & ~nf) | (packet.ctmark.known & ctm & nf) | (~ctm & nf & packet.mark.known)) >>> 0;
-    return { ...packet, mark: { value: value & known, known } };
+    return { ...packet, mark: { value: (value & known) >>> 0, known } };
   }
   if (names.has('save-mark')) {
     const nf = mask('nfmask');
     const ctm = mask('ctmask');
     const value = ((packet.ctmark.value & ~ctm) ^ (packet.mark.value & nf)) >>> 0;
     const known = ((packet.ctmark.known & ~ctm) | (packet.mark.known & nf & ctm)) >>> 0;
-    return { ...packet, ctmark: { value: value & known, known } };
+    return { ...packet, ctmark: { value: (value & known) >>> 0, known } };
   }
   return { ...packet, ctmark: applyMarkTarget(packet.ctmark, options) };
 }
