@@ -24,6 +24,20 @@ export function splitLines(text: string): string[] {
 }
 
 /**
+ * Where each line of a document starts and ends (without its terminator), split as splitLines()
+ * splits them: for documents too big to hold as an array of lines, and scans that stop early.
+ */
+export function* lineOffsets(text: string): Generator<[start: number, end: number]> {
+  const terminator = /\r\n|\n|\r/g;
+  let start = 0;
+  for (let m = terminator.exec(text); m; m = terminator.exec(text)) {
+    yield [start, m.index];
+    start = terminator.lastIndex;
+  }
+  if (start < text.length || start === 0) yield [start, text.length];
+}
+
+/**
  * A range within one line, stored as three numbers: big models hold hundreds of thousands of
  * ranges, and this keeps them one object each instead of three. Reads and JSON look like a Range.
  */

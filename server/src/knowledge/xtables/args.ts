@@ -39,44 +39,69 @@ interface Scanned {
   end: number;
 }
 
-const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c);
-const isDigitIn = (c: string | undefined, base: number) => {
-  if (c === undefined) return false;
-  const d = parseInt(c, 36);
-  return !Number.isNaN(d) && d < base && /[0-9a-zA-Z]/.test(c);
-};
+/** isspace() in the C locale. */
+const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
+
+/** The value of an ASCII digit or letter (`a`/`A` is 10 ... `z` 35); 36, a digit of no base, otherwise. */
+function digitValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 122) return code - 87;
+  if (code >= 65 && code <= 90) return code - 55;
+  return 36;
+}
+
+interface Digits {
+  first: number;
+  end: number;
+  base: number;
+}
 
 /**
- * strtoumax with base 0 from `start`: leading white space and `+` are skipped, `0x` is hex, a
- * leading `0` octal. A leading `-` is refused as xtables_strtoul() does. Undefined when no digit
- * was read or the value overflows 64 bits (ERANGE).
+ * Where strtoumax with base 0 finds the digits from `start`: leading white space and `+` are
+ * skipped, `0x` is hex, a leading `0` octal. A leading `-` is refused as xtables_strtoul() does.
+ * Undefined when no digit was read. Character codes only: this runs for every number of a dump.
  */
-export function scanUnsigned(s: string, start = 0): Scanned | undefined {
+function scanDigits(s: string, start: number): Digits | undefined {
   let i = start;
-  while (isSpace(s[i])) i++;
-  if (s[i] === '-') return undefined;
-  if (s[i] === '+') i++;
+  while (isSpace(s.charCodeAt(i))) i++;
+  const sign = s.charCodeAt(i);
+  if (sign === 45 /* - */) return undefined;
+  if (sign === 43 /* + */) i++;
   let base = 10;
-  if (s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && isDigitIn(s[i + 2], 16)) {
-    base = 16;
-    i += 2;
-  } else if (s[i] === '0') {
-    base = 8;
+  if (s.charCodeAt(i) === 48 /* 0 */) {
+    const x = s.charCodeAt(i + 1);
+    if ((x === 120 || x === 88) && digitValue(s.charCodeAt(i + 2)) < 16) {
+      base = 16;
+      i += 2;
+    } else base = 8;
   }
   const first = i;
-  while (isDigitIn(s[i], base)) i++;
-  if (i === first) return undefined;
-  const digits = s.slice(first, i);
-  const value = base === 16 ? BigInt(`0x${digits}`) : base === 8 ? BigInt(`0o${digits}`) : BigInt(digits);
+  while (digitValue(s.charCodeAt(i)) < base) i++;
+  return i === first ? undefined : { first, end: i, base };
+}
+
+/**
+ * strtoumax with base 0 from `start` (see scanDigits). Undefined when no digit was read or the
+ * value overflows 64 bits (ERANGE).
+ */
+export function scanUnsigned(s: string, start = 0): Scanned | undefined {
+  const d = scanDigits(s, start);
+  if (!d) return undefined;
+  const digits = s.slice(d.first, d.end);
+  const value = d.base === 16 ? BigInt(`0x${digits}`) : d.base === 8 ? BigInt(`0o${digits}`) : BigInt(digits);
   if (value > 0xffffffffffffffffn) return undefined;
-  return { value, end: i };
+  return { value, end: d.end };
 }
 
 /** xtables_strtoui(s, NULL, ...): the whole text must be one number within [min, max]. */
 export function strictUint(s: string, min: number, max: number): number | undefined {
-  const r = scanUnsigned(s);
-  if (!r || r.end !== s.length || r.value < BigInt(min) || r.value > BigInt(max)) return undefined;
-  return Number(r.value);
+  const d = scanDigits(s, 0);
+  if (!d || d.end !== s.length) return undefined;
+  // Plain numbers, no BigInt: exact up to 2^53, above every max given here, and rounding keeps
+  // a larger value (even one past 64 bits, which iptables refuses too) above max.
+  let value = 0;
+  for (let i = d.first; i < d.end; i++) value = value * d.base + digitValue(s.charCodeAt(i));
+  return value < min || value > max ? undefined : value;
 }
 
 /** A number in [min, max], decimal, hex (`0x`) or octal (leading `0`), as XTTYPE_UINT* options. */
@@ -363,9 +388,11 @@ export const natPortRange: ArgParser = (text) => {
 
 /** iptables' dotted IPv4 reader: up to four parts, each a number in any base; `10.1` is 10.1.0.0. */
 export function parseIPv4(text: string, isMask = false): bigint | undefined {
+  const plain = plainDottedQuad(text);
+  if (plain >= 0 && !isMask) return BigInt(plain);
   const parts = text.split('.');
   if (parts.length > 4 || (isMask && parts.length !== 4)) return undefined;
-  let value = 0n;
+  let value = 0;
   for (let k = 0; k < 4; k++) {
     let byte = 0;
     if (k < parts.length) {
@@ -373,8 +400,38 @@ export function parseIPv4(text: string, isMask = false): bigint | undefined {
       if (b === undefined) return undefined;
       byte = b;
     }
-    value = (value << 8n) | BigInt(byte);
+    value = value * 256 + byte;
   }
+  return BigInt(value);
+}
+
+/**
+ * The value of `a[.b[.c[.d]]]` written in plain decimal (no sign, blank or leading zero), as the
+ * reader above takes it; -1 for any other text, which that reader handles. Every address of a
+ * dump goes through here.
+ */
+function plainDottedQuad(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || parts === 4) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      parts++;
+    } else if (c >= 48 && c <= 57 && !(digits === 1 && part === 0)) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > UINT8_MAX) return -1;
+    } else return -1;
+  }
+  if (digits === 0) return -1;
+  value = value * 256 + part;
+  for (; parts < 4; parts++) value *= 256;
   return value;
 }
 
@@ -441,18 +498,24 @@ export function parseIPv6(text: string): bigint | undefined {
 }
 
 const bitsOf = (family: Family) => (family === 'ipv4' ? 32 : 128);
-const allOnes = (family: Family) => (1n << BigInt(bitsOf(family))) - 1n;
+
+/** Every prefix mask of a family, and its prefix by mask: computed once, read for every address. */
+const prefixMasks = (bits: number): bigint[] =>
+  Array.from({ length: bits + 1 }, (_, p) => (p === 0 ? 0n : ((1n << BigInt(p)) - 1n) << BigInt(bits - p)));
+const masks: Record<Family, bigint[]> = { ipv4: prefixMasks(32), ipv6: prefixMasks(128) };
+const prefixes: Record<Family, Map<bigint, number>> = {
+  ipv4: new Map(masks.ipv4.map((m, p) => [m, p])),
+  ipv6: new Map(masks.ipv6.map((m, p) => [m, p])),
+};
+const allOnes = (family: Family) => masks[family][bitsOf(family)];
 
 export function prefixToMask(prefix: number, family: Family): bigint {
-  const bits = BigInt(bitsOf(family));
-  return prefix === 0 ? 0n : (allOnes(family) >> (bits - BigInt(prefix))) << (bits - BigInt(prefix));
+  return masks[family][prefix];
 }
 
 /** The prefix length of a contiguous mask, or null (`255.0.255.0` cannot be written as /n). */
 export function maskToPrefix(mask: bigint, family: Family): number | null {
-  const bits = bitsOf(family);
-  for (let p = 0; p <= bits; p++) if (prefixToMask(p, family) === mask) return p;
-  return null;
+  return prefixes[family].get(mask) ?? null;
 }
 
 /** A numeric address of the family (no host names), as a bigint. */
@@ -513,22 +576,28 @@ const notAnAddress = (text: string, family: Family) =>
  */
 export const address: ArgParser = (text, family) => {
   const slash = text.lastIndexOf('/');
-  const { host, warning } = splitZone(slash < 0 ? text : text.slice(0, slash), family);
+  const written = slash < 0 ? text : text.slice(0, slash);
+  const { host, warning } = written.includes('%') ? splitZone(written, family) : { host: written, warning: undefined };
+  let prefix: number | null = bitsOf(family);
   let mask = allOnes(family);
   if (slash >= 0) {
     const m = text.slice(slash + 1);
-    const dotted = family === 'ipv4' ? parseIPv4(m, true) : m.includes(':') ? parseIPv6(m) : undefined;
-    if (dotted !== undefined) mask = dotted;
-    else {
+    // A dotted IPv4 mask has four parts; an IPv6 mask is an address.
+    const dotted = family === 'ipv4' ? (m.includes('.') ? parseIPv4(m, true) : undefined) : m.includes(':') ? parseIPv6(m) : undefined;
+    if (dotted !== undefined) {
+      mask = dotted;
+      prefix = maskToPrefix(mask, family);
+    } else {
       const bits = strictUint(m, 0, bitsOf(family));
       if (bits === undefined) return bad(`invalid mask "${m}" specified`);
       mask = prefixToMask(bits, family);
+      prefix = bits;
     }
   }
   let addr: bigint | undefined = mask === 0n ? 0n : parseAddress(host, family);
   if (addr === undefined) return notAnAddress(host, family);
-  addr &= mask;
-  return ok({ type: 'net', family, address: addr, prefix: maskToPrefix(mask, family), mask, text }, warning);
+  if (prefix !== bitsOf(family)) addr &= mask;
+  return ok({ type: 'net', family, address: addr, prefix, mask, text }, warning);
 };
 
 /**

@@ -23,8 +23,22 @@ export const builtinChains: Record<Table, readonly string[]> = {
 /** The verdicts iptables writes as `-j NAME` without an extension (its "standard" target). */
 export const standardVerdicts: readonly string[] = ['ACCEPT', 'DROP', 'QUEUE', 'RETURN'];
 
-const byName = <T extends { name: string; aliases?: readonly string[] }>(items: readonly T[], name: string): T[] =>
-  items.filter((m) => m.name === name || (m.aliases?.includes(name) ?? false));
+/** Modules, targets and options by every name they answer to: the parser looks them up per argument. */
+function indexByName<T extends { name: string; aliases?: readonly string[] }>(items: readonly T[]): Map<string, T[]> {
+  const index = new Map<string, T[]>();
+  for (const item of items) {
+    for (const n of [item.name, ...(item.aliases ?? [])]) {
+      const list = index.get(n);
+      if (!list) index.set(n, [item]);
+      else if (!list.includes(item)) list.push(item);
+    }
+  }
+  return index;
+}
+
+const modulesByName = indexByName(matchModules);
+const targetsByName = indexByName(targets);
+const optionIndexes = new WeakMap<ModuleSpec | TargetSpec, Map<string, OptionSpec>>();
 
 /**
  * The match module `-m name` loads (names are case-sensitive, as iptables' library lookup is).
@@ -33,18 +47,26 @@ const byName = <T extends { name: string; aliases?: readonly string[] }>(items: 
  * rather than unknown.
  */
 export function findMatchModule(name: string, family: Family): ModuleSpec | undefined {
-  const found = byName(matchModules, name);
+  const found = modulesByName.get(name);
+  if (!found) return undefined;
+  if (found.length === 1) return found[0];
   return found.find((m) => m.family === family) ?? found.find((m) => m.family === undefined) ?? found[0];
 }
 
 /** The target `-j NAME` names, if it is an extension or a standard verdict (case-sensitive). */
 export function findTarget(name: string): TargetSpec | undefined {
-  return targets.find((t) => t.name === name);
+  return targetsByName.get(name)?.[0];
 }
 
 /** An option of a module or target by its name or one of its aliases (no prefix matching). */
 export function findOption(spec: ModuleSpec | TargetSpec, name: string): OptionSpec | undefined {
-  return spec.options.find((o) => o.name === name || (o.aliases?.includes(name) ?? false));
+  let index = optionIndexes.get(spec);
+  if (!index) {
+    index = new Map();
+    for (const [n, [option]] of indexByName(spec.options)) index.set(n, option);
+    optionIndexes.set(spec, index);
+  }
+  return index.get(name);
 }
 
 /** iptables' own rule options, each with its argument parser. */

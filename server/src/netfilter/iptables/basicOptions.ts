@@ -64,9 +64,22 @@ const longNames: [string, Base][] = [
   ...commandOptions.map((c): [string, Base] => [c.long, { kind: 'command', command: c }]),
   ...basicOptions.flatMap((b) => [b.long, ...(b.aliases ?? [])].map((n): [string, Base] => [n, { kind: 'basic', option: b }])),
 ];
+const shortNames: [string, Base][] = [
+  ...commandOptions.map((c): [string, Base] => [c.short, { kind: 'command', command: c }]),
+  ...basicOptions.map((b): [string, Base] => [b.short, { kind: 'basic', option: b }]),
+];
+
+/** Looked up for every option of every line: maps (the first entry of a name wins), Base objects made once. */
+function firstByName(entries: readonly [string, Base][]): Map<string, Base> {
+  const map = new Map<string, Base>();
+  for (const [n, b] of entries) if (!map.has(n)) map.set(n, b);
+  return map;
+}
+const byLongName = firstByName(longNames);
+const byShortName = firstByName(shortNames);
 
 export function exactBase(name: string): Base | undefined {
-  return longNames.find(([n]) => n === name)?.[1];
+  return byLongName.get(name);
 }
 
 /** Base options that `--name` abbreviates, one entry per option. */
@@ -84,8 +97,5 @@ export function prefixBase(name: string): Base[] {
 }
 
 export function shortBase(letter: string): Base | undefined {
-  const command = commandOptions.find((c) => c.short === letter);
-  if (command) return { kind: 'command', command };
-  const option = basicOptions.find((b) => b.short === letter);
-  return option ? { kind: 'basic', option } : undefined;
+  return byShortName.get(letter);
 }

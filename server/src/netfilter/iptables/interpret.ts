@@ -5,9 +5,10 @@
  * `-p tcp --dport 22` loads the protocol's match implicitly.
  */
 import { lineRange, type Range } from '../../core/text';
-import { basicOptions, exactBase, prefixBase, shortBase, type Base } from './basicOptions';
+import { basicOptions, exactBase, prefixBase, shortBase, type Base, type BasicOption, type CommandOption } from './basicOptions';
 import { findMatchModule, findTarget, findOption, standardVerdicts } from '../../knowledge/xtables';
 import type { ArgValue, Family, ModuleSpec, OptionSpec, TargetSpec } from '../../knowledge/xtables/types';
+import type { LineArg } from './lineGrammar';
 import type { Arg, MatchUse, OptionUse, Problem, TargetUse } from './model';
 
 export type CommandLetter = 'A' | 'C' | 'D' | 'I' | 'R' | 'F' | 'Z' | 'N' | 'X' | 'P' | 'E' | 'L' | 'S';
@@ -22,14 +23,32 @@ export interface RuleSpec {
 
 export interface Command {
   letter: CommandLetter;
-  written: Arg;
+  written: ArgToken;
   /** The chain operand, when the command has one. */
-  chain?: Arg;
+  chain?: ArgToken;
   /** `-I chain N`, `-D chain N`, `-R chain N`, `-Z chain N`. */
   rulenum?: number;
   /** `-P chain POLICY` policy, `-E old NEW` new name. */
-  operand?: Arg;
+  operand?: ArgToken;
   spec: RuleSpec;
+}
+
+/** An argument as the reader sees it: the grammar's LineArg, or an ArgToken. */
+type Token = Pick<LineArg, 'text' | 'quoted' | 'start' | 'end'>;
+
+/** An argument on its line: an Arg of the model that keeps columns and makes its range on demand. */
+export class ArgToken implements Arg {
+  constructor(
+    readonly text: string,
+    readonly quoted: boolean,
+    readonly line: number,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get range(): Range {
+    return lineRange(this.line, this.start, this.end);
+  }
 }
 
 /** Commands that take a rule specification. */
@@ -41,11 +60,19 @@ const implicitProtocolMatch: Record<string, string> = {
   dccp: 'dccp', '33': 'dccp', icmp: 'icmp', '1': 'icmp', icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6', '58': 'icmp6',
 };
 
+/** A match or target loaded by the line, with the columns its use spans so far. */
 interface Loaded {
   kind: 'match' | 'target';
   spec: ModuleSpec | TargetSpec;
   use: MatchUse | TargetUse;
+  start: number;
+  end: number;
+  /** Options of it followed: its range has to grow to take them in. */
+  extended: boolean;
 }
+
+/** What an option names: one of iptables' own (a shared Base), or an option of a loaded extension. */
+type Resolved = Base | { kind: 'ext'; loaded: Loaded; option: OptionSpec };
 
 export interface InterpretContext {
   family: Family;
@@ -53,341 +80,430 @@ export interface InterpretContext {
   problems: Problem[];
 }
 
-function spanRange(line: number, from: Range, to: Range): Range {
-  const end = to.end.line === line ? to.end : from.end;
-  return lineRange(line, from.start.character, end.character);
+/** Interprets the arguments of one command line. Returns undefined when the line is unusable. */
+export function interpretCommand(args: readonly LineArg[], ctx: InterpretContext): Command | undefined {
+  return new CommandReader(args, ctx).read();
 }
 
-/** Interprets the arguments of one command line. Returns undefined when the line is unusable. */
-export function interpretCommand(args: readonly Arg[], ctx: InterpretContext): Command | undefined {
-  const problem = (range: Range, code: string, message: string, severity: Problem['severity'] = 'error') =>
-    ctx.problems.push({ range, severity, code, message });
+/** One pass over a line's arguments, as do_command()'s getopt loop makes it. */
+class CommandReader {
+  private readonly args: readonly Token[];
+  private readonly spec: RuleSpec = { basic: [], matches: [], protocol: undefined };
+  private readonly loaded: Loaded[] = [];
+  private command: Command | undefined;
+  private negation: Token | undefined;
+  private failed = false;
+  private i = 0;
+  /** The column where the option read last ends. */
+  private optionEnd = 0;
 
-  let command: Command | undefined;
-  const spec: RuleSpec = { basic: [], matches: [], protocol: undefined };
-  const loaded: Loaded[] = [];
-  let negation: Arg | undefined;
-  let failed = false;
-  let i = 0;
+  constructor(
+    args: readonly LineArg[],
+    private readonly ctx: InterpretContext,
+  ) {
+    this.args = args;
+  }
 
-  const take = (): Arg | undefined => args[i++];
-  /** An optional positional operand (rule number, chain name) that does not look like an option. */
-  const peekOperand = (): Arg | undefined => {
-    const next = args[i];
-    return next && !next.text.startsWith('-') && next.text !== '!' ? next : undefined;
-  };
+  read(): Command | undefined {
+    const { args, spec, ctx } = this;
+    // iptables stops at the first error of a line; so do we, so one mistake gives one diagnostic.
+    while (this.i < args.length && !this.failed) {
+      const arg = args[this.i++];
+      const text = arg.text;
 
-  const fail = (range: Range, code: string, message: string) => {
-    problem(range, code, message);
-    failed = true;
-  };
-
-  const readArgs = (written: Arg, inline: string | undefined, count: number, optional: number, invertible: boolean, negatedBefore: boolean): Arg[] | undefined => {
-    const out: Arg[] = [];
-    for (let k = 0; k < count; k++) {
-      if (k === 0 && inline !== undefined) {
-        const offset = written.text.length - inline.length;
-        out.push({ text: inline, quoted: written.quoted, range: lineRange(ctx.line, written.range.start.character + offset, written.range.end.character) });
+      if (text === '!' && !arg.quoted) {
+        if (this.negation) this.fail(arg, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
+        this.negation = arg;
         continue;
       }
-      let next = args[i];
+
+      let name: string | undefined;
+      let inline: string | undefined;
+      let long = false;
+      if (text.startsWith('--') && text.length > 2) {
+        long = true;
+        const eq = text.indexOf('=');
+        name = eq >= 0 ? text.slice(2, eq) : text.slice(2);
+        inline = eq >= 0 ? text.slice(eq + 1) : undefined;
+      } else if (text.startsWith('-') && text.length > 1 && !arg.quoted) {
+        name = text[1];
+        inline = text.length > 2 ? text.slice(2) : undefined;
+      }
+      if (name === undefined) {
+        this.fail(arg, 'iptables.bad-argument', `Bad argument \`${text}'`);
+        continue;
+      }
+
+      let resolved: Resolved | 'ambiguous' | undefined = long ? this.resolve(name) : shortBase(name);
+      if (long && !resolved && spec.protocol && !spec.protocol.negated) {
+        // An option no loaded extension knows: iptables loads the protocol's match and tries again.
+        const implicit = implicitProtocolMatch[spec.protocol.name];
+        const module = implicit ? findMatchModule(implicit, ctx.family) : undefined;
+        if (module && !this.loaded.some((l) => l.spec === module)) {
+          this.loadMatch(module, undefined, arg.start, arg.end);
+          resolved = this.resolve(name);
+        }
+      }
+      if (resolved === 'ambiguous') {
+        this.fail(arg, 'iptables.ambiguous-option', `option '${text}' is ambiguous`);
+        continue;
+      }
+      if (resolved?.kind === 'ext') {
+        const use = this.useOption(resolved.option, arg, inline);
+        if (!use) return undefined;
+        resolved.loaded.use.options.push(use);
+        resolved.loaded.end = this.optionEnd;
+        resolved.loaded.extended = true;
+        continue;
+      }
+      if (resolved?.kind === 'command') {
+        if (!this.readCommand(resolved.command, arg, inline)) return undefined;
+        continue;
+      }
+      // Built-in rule options (-s, -d, -p, -i, -o, -f, -j, -g, -m, -c, -4, -6).
+      if (resolved?.kind === 'basic') {
+        const done = this.readBasic(resolved.option, arg, inline);
+        if (done === 'unusable') return undefined;
+        if (done) continue;
+      }
+      this.fail(arg, 'iptables.unknown-option', unknownOptionMessage(text, this.loaded));
+    }
+
+    if (this.negation && !this.failed) this.fail(this.negation, 'iptables.dangling-negation', "`!' must be followed by an option");
+    if (this.failed) return undefined;
+    const command = this.command;
+    if (!command) {
+      if (args.length) this.fail(args[0], 'iptables.no-command', 'no command specified');
+      return undefined;
+    }
+    const usesRuleSpec = spec.basic.length > 0 || spec.matches.length > 0 || spec.target !== undefined;
+    if (usesRuleSpec && !ruleCommands.has(command.letter)) {
+      this.fail(command.written, 'iptables.illegal-option', `Illegal option with -${command.letter}: it takes no rule specification`);
+    }
+    if (command.letter === 'D' && command.rulenum !== undefined && usesRuleSpec) {
+      this.fail(command.written, 'iptables.illegal-option', '-D takes either a rule number or a rule specification, not both');
+    }
+    if (!this.failed) this.validateRequirements();
+    if (this.failed) return undefined;
+    for (const l of this.loaded) if (l.extended) l.use.range = lineRange(ctx.line, l.start, l.end);
+    return command;
+  }
+
+  private problem(at: Token | Range, code: string, message: string, severity: Problem['severity'] = 'error'): void {
+    this.ctx.problems.push({ range: 'text' in at ? this.rangeOf(at) : at, severity, code, message });
+  }
+
+  private fail(at: Token | Range, code: string, message: string): void {
+    this.problem(at, code, message);
+    this.failed = true;
+  }
+
+  private rangeOf(token: Token): Range {
+    return lineRange(this.ctx.line, token.start, token.end);
+  }
+
+  /** A token as the model keeps it: an argument of an option or a command. */
+  private place(token: Token): ArgToken {
+    return token instanceof ArgToken ? token : new ArgToken(token.text, token.quoted, this.ctx.line, token.start, token.end);
+  }
+
+  /** The same place holding other text: `-jDROP` is `-j` with `DROP` inline. */
+  private inline(token: Token, text: string, start = token.start): ArgToken {
+    return new ArgToken(text, token.quoted, this.ctx.line, start, token.end);
+  }
+
+  private take(): Token | undefined {
+    return this.args[this.i++];
+  }
+
+  /** An optional positional operand (rule number, chain name) that does not look like an option. */
+  private peekOperand(): Token | undefined {
+    const next = this.args[this.i];
+    return next && !next.text.startsWith('-') && next.text !== '!' ? next : undefined;
+  }
+
+  /** `-A chain`, `-I chain 3`, `-P chain POLICY`...; false when the line is unusable. */
+  private readCommand(cmd: CommandOption, arg: Token, inline: string | undefined): boolean {
+    if (this.command) {
+      this.fail(arg, 'iptables.multiple-commands', `Cannot use -${cmd.short} with -${this.command.letter}`);
+      return true;
+    }
+    let chain: Token | undefined;
+    if (inline !== undefined) chain = this.inline(arg, inline);
+    else if (cmd.chain === 'required') chain = this.take();
+    else if (cmd.chain === 'optional' && (chain = this.peekOperand())) this.i++;
+    if (!chain && cmd.chain === 'required') {
+      this.fail(arg, 'iptables.missing-argument', `option "${arg.text}" requires an argument`);
+      return false;
+    }
+    const command: Command = { letter: cmd.short, written: this.place(arg), chain: chain && this.place(chain), spec: this.spec };
+    this.command = command;
+    if (chain && cmd.rulenum !== 'none') {
+      let num: Token | undefined;
+      if (cmd.rulenum === 'required') num = this.take();
+      else if ((num = this.peekOperand())) this.i++;
+      if (num) {
+        if (/^\d+$/.test(num.text) && Number(num.text) >= 1) command.rulenum = Number(num.text);
+        else this.fail(num, 'iptables.bad-rule-number', `Invalid rule number \`${num.text}'`);
+      } else if (cmd.rulenum === 'required') {
+        this.fail(arg, 'iptables.missing-argument', `-${cmd.short} requires a rule number`);
+      }
+    }
+    if (cmd.operand) {
+      const operand = this.take();
+      if (!operand) this.fail(arg, 'iptables.missing-argument', `-${cmd.short} requires ${cmd.operand}`);
+      else command.operand = this.place(operand);
+    }
+    return true;
+  }
+
+  /** -s, -d, -p, -i, -o, -f, -m, -j, -g, -c, -4, -6: true when taken, 'unusable' to give up on the line. */
+  private readBasic(basic: BasicOption, arg: Token, inline: string | undefined): boolean | 'unusable' {
+    const { spec, ctx } = this;
+    switch (basic.long) {
+      case 'match': {
+        const neg = this.negation;
+        this.negation = undefined;
+        if (neg) this.fail(neg, 'iptables.not-invertible', 'unexpected ! flag before --match');
+        const moduleArg = inline !== undefined ? this.inline(arg, inline) : this.take();
+        if (!moduleArg) {
+          this.fail(arg, 'iptables.missing-argument', `option "${arg.text}" requires an argument`);
+          return 'unusable';
+        }
+        const module = findMatchModule(moduleArg.text, ctx.family);
+        if (!module) {
+          // Kept with an information diagnostic: our tables are incomplete, iptables may know it.
+          this.problem(moduleArg, 'iptables.unknown-module', `Unknown match module "${moduleArg.text}": kept as written, its options are not checked and it is treated as "may match".`, 'information');
+          const opaque: ModuleSpec = { name: moduleArg.text, doc: '', options: [], opaque: true };
+          this.loadMatch(opaque, this.rangeOf(moduleArg), arg.start, moduleArg.end);
+          this.skipUnknownModuleOptions();
+          return true;
+        }
+        if (module.family && module.family !== ctx.family) {
+          this.fail(moduleArg, 'iptables.wrong-family', `Match "${moduleArg.text}" is for ${module.family === 'ipv4' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}; this dump is ${ctx.family === 'ipv4' ? 'IPv4' : 'IPv6'}.`);
+        }
+        this.loadMatch(module, this.rangeOf(moduleArg), arg.start, moduleArg.end);
+        return true;
+      }
+      case 'jump':
+      case 'goto': {
+        const neg = this.negation;
+        this.negation = undefined;
+        if (neg) this.fail(neg, 'iptables.not-invertible', `cannot have ! before -${basic.short}`);
+        const targetArg = inline !== undefined ? this.inline(arg, inline) : this.take();
+        if (!targetArg) {
+          this.fail(arg, 'iptables.missing-argument', `option "${arg.text}" requires an argument`);
+          return 'unusable';
+        }
+        if (spec.target) {
+          this.fail(arg, 'iptables.multiple-targets', 'multiple -j/-g flags not allowed');
+          return true;
+        }
+        const targetSpec = findTarget(targetArg.text);
+        const kind: TargetUse['kind'] = standardVerdicts.includes(targetArg.text) ? 'verdict' : targetSpec ? 'extension' : 'chain';
+        if (basic.long === 'goto' && kind !== 'chain') {
+          this.fail(targetArg, 'iptables.goto-not-chain', `goto '${targetArg.text}' is not a chain`);
+        }
+        const range = lineRange(ctx.line, arg.start, targetArg.end);
+        const use: TargetUse = { name: targetArg.text, goto: basic.long === 'goto', nameRange: this.rangeOf(targetArg), range, options: [], spec: targetSpec, kind };
+        spec.target = use;
+        if (targetSpec) this.loaded.push({ kind: 'target', spec: targetSpec, use, start: arg.start, end: targetArg.end, extended: false });
+        return true;
+      }
+      case 'set-counters': {
+        const pk = this.take();
+        const by = this.take();
+        if (!pk || !by || !/^\d+$/.test(pk.text) || !/^\d+$/.test(by.text)) {
+          this.fail(arg, 'iptables.bad-counters', '-c requires packet and byte counter');
+        } else spec.counters = { packets: BigInt(pk.text), bytes: BigInt(by.text), range: lineRange(ctx.line, arg.start, by.end) };
+        return true;
+      }
+      case 'ipv4':
+      case 'ipv6':
+        if ((basic.long === 'ipv4') !== (ctx.family === 'ipv4')) {
+          this.problem(arg, 'iptables.other-family-line', `This line is only for ${basic.long === 'ipv4' ? 'iptables' : 'ip6tables'}: ${ctx.family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore skips it.`, 'information');
+          return 'unusable';
+        }
+        return true;
+    }
+    if (!basic.option) return false;
+    if (hasOption(spec.basic, basic.long)) {
+      this.fail(arg, 'iptables.duplicate-option', `multiple -${basic.short} flags not allowed`);
+    }
+    if (basic.long === 'fragment' && ctx.family === 'ipv6') {
+      this.fail(arg, 'iptables.wrong-family', '-f is IPv4 only; ip6tables uses -m frag');
+    }
+    const use = this.useOption(basic.option, arg, inline);
+    if (!use) return 'unusable';
+    spec.basic.push(use);
+    if (basic.long === 'protocol' && use.args[0]) spec.protocol = { name: use.args[0].text.toLowerCase(), negated: use.negated };
+    return true;
+  }
+
+  private readArgs(written: Token, inline: string | undefined, count: number, optional: number, invertible: boolean, negatedBefore: boolean): ArgToken[] | undefined {
+    // Sized up front: an array grown by push() starts with room for 17, and most options take one.
+    const out = new Array<ArgToken>(count);
+    let n = 0;
+    for (let k = 0; k < count; k++) {
+      if (k === 0 && inline !== undefined) {
+        out[n++] = this.inline(written, inline, written.start + written.text.length - inline.length);
+        continue;
+      }
+      let next = this.args[this.i];
       // The old intrapositioned negation `--option ! value`: iptables still takes it, with a warning.
       if (k === 0 && next?.text === '!' && invertible && !next.quoted) {
-        if (negatedBefore) fail(next.range, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
+        if (negatedBefore) this.fail(next, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
         // Old dumps (iptables 1.3/1.4) print it; iptables 1.8 refuses it, so it is read but flagged.
-        problem(next.range, 'iptables.intrapositioned-negation', `Old negation \`${written.text} ! value\`: read as \`! ${written.text} value\`, but iptables-restore 1.8 rejects this spelling; write \`! ${written.text} value\``, 'warning');
-        negation = next;
-        i++;
-        next = args[i];
+        this.problem(next, 'iptables.intrapositioned-negation', `Old negation \`${written.text} ! value\`: read as \`! ${written.text} value\`, but iptables-restore 1.8 rejects this spelling; write \`! ${written.text} value\``, 'warning');
+        this.negation = next;
+        this.i++;
+        next = this.args[this.i];
       }
       if (next === undefined || (k >= count - optional && next.text.startsWith('-') && !/^-\d/.test(next.text))) {
         if (k >= count - optional) break;
-        fail(written.range, 'iptables.missing-argument', `option "${written.text}" requires an argument`);
+        this.fail(written, 'iptables.missing-argument', `option "${written.text}" requires an argument`);
         return undefined;
       }
-      out.push(next);
-      i++;
+      out[n++] = this.place(next);
+      this.i++;
     }
+    if (n < count) out.length = n;
     return out;
-  };
+  }
 
-  const parseValues = (option: OptionSpec, written: Arg, argv: Arg[]): ArgValue[] => {
-    const values: ArgValue[] = [];
-    argv.forEach((arg, k) => {
-      const parser = option.args[k];
-      if (!parser) return;
-      const result = parser(arg.text, ctx.family);
+  private parseValues(option: OptionSpec, written: Token, argv: readonly ArgToken[]): ArgValue[] {
+    const values = new Array<ArgValue>(Math.min(argv.length, option.args.length));
+    let n = 0;
+    for (let k = 0; k < values.length; k++) {
+      const arg = argv[k];
+      const result = option.args[k](arg.text, this.ctx.family);
       if (result.ok) {
-        values.push(result.value);
-        if (result.warning) problem(arg.range, 'iptables.altered-argument', `${written.text}: ${result.warning}`, 'warning');
-      } else fail(arg.range, 'iptables.bad-argument', `${written.text}: ${result.message}`);
-    });
+        values[n++] = result.value;
+        if (result.warning) this.problem(arg, 'iptables.altered-argument', `${written.text}: ${result.warning}`, 'warning');
+      } else this.fail(arg, 'iptables.bad-argument', `${written.text}: ${result.message}`);
+    }
+    if (n < values.length) values.length = n;
     return values;
-  };
+  }
 
-  const useOption = (option: OptionSpec, written: Arg, inline: string | undefined): OptionUse | undefined => {
-    let neg = negation;
-    negation = undefined;
-    const argv = readArgs(written, inline, option.args.length, option.optionalArgs ?? 0, option.invertible, Boolean(neg));
+  private useOption(option: OptionSpec, written: Token, inline: string | undefined): OptionUse | undefined {
+    let neg = this.negation;
+    this.negation = undefined;
+    const argv = this.readArgs(written, inline, option.args.length, option.optionalArgs ?? 0, option.invertible, Boolean(neg));
     if (!argv) return undefined;
-    const intrapositioned = negation as Arg | undefined;
+    const intrapositioned = this.negation as Token | undefined;
     if (intrapositioned) {
       neg = intrapositioned;
-      negation = undefined;
+      this.negation = undefined;
     }
     if (neg && !option.invertible) {
-      fail(neg.range, 'iptables.not-invertible', `"${written.text}" cannot be negated with "!"`);
+      this.fail(neg, 'iptables.not-invertible', `"${written.text}" cannot be negated with "!"`);
     }
     const first = neg && !intrapositioned ? neg : written;
     const last = argv.length ? argv[argv.length - 1] : written;
+    this.optionEnd = last.end;
     return {
       name: option.name,
       written: written.text,
       negated: Boolean(neg),
       args: argv,
-      values: parseValues(option, written, argv),
-      range: spanRange(ctx.line, first.range, last.range),
+      values: this.parseValues(option, written, argv),
+      range: lineRange(this.ctx.line, first.start, last.end),
       spec: option,
     };
-  };
+  }
 
-  const loadMatch = (module: ModuleSpec, nameRange: Range | undefined, from: Range): MatchUse => {
-    const use: MatchUse = { module: module.name, nameRange, range: from, options: [], spec: module };
-    loaded.push({ kind: 'match', spec: module, use });
-    spec.matches.push(use);
-    return use;
-  };
+  private loadMatch(module: ModuleSpec, nameRange: Range | undefined, start: number, end: number): void {
+    const use: MatchUse = { module: module.name, nameRange, range: lineRange(this.ctx.line, start, end), options: [], spec: module };
+    this.loaded.push({ kind: 'match', spec: module, use, start, end, extended: false });
+    this.spec.matches.push(use);
+  }
 
-  type Resolved = { kind: 'base'; base: Base } | { kind: 'ext'; loaded: Loaded; option: OptionSpec };
   /**
    * `--name` as getopt_long resolves it over iptables' table, which holds the base options and
    * those of every extension loaded so far: an exact name wins, else a unique prefix.
    */
-  const resolve = (name: string): Resolved | 'ambiguous' | undefined => {
+  private resolve(name: string): Resolved | 'ambiguous' | undefined {
     const base = exactBase(name);
-    if (base) return { kind: 'base', base };
-    for (const l of loaded) {
+    if (base) return base;
+    for (const l of this.loaded) {
       const option = findOption(l.spec, name);
       if (option) return { kind: 'ext', loaded: l, option };
     }
-    const candidates: Resolved[] = prefixBase(name).map((b) => ({ kind: 'base', base: b }));
-    for (const l of loaded) {
+    const candidates: Resolved[] = prefixBase(name);
+    for (const l of this.loaded) {
       for (const option of l.spec.options) {
         if ([option.name, ...(option.aliases ?? [])].some((n) => n.startsWith(name))) candidates.push({ kind: 'ext', loaded: l, option });
       }
     }
-    const distinct = new Set(candidates.map((c) => (c.kind === 'ext' ? c.option : c.base.kind === 'command' ? c.base.command : c.base.option)));
+    const distinct = new Set(candidates.map((c) => (c.kind === 'ext' ? c.option : c.kind === 'command' ? c.command : c.option)));
     if (distinct.size > 1) return 'ambiguous';
     return candidates[0];
-  };
-
-  // iptables stops at the first error of a line; so do we, so one mistake gives one diagnostic.
-  while (i < args.length && !failed) {
-    const arg = take()!;
-    const text = arg.text;
-
-    if (text === '!' && !arg.quoted) {
-      if (negation) fail(arg.range, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
-      negation = arg;
-      continue;
-    }
-
-    let name: string | undefined;
-    let inline: string | undefined;
-    let long = false;
-    if (text.startsWith('--') && text.length > 2) {
-      long = true;
-      const eq = text.indexOf('=');
-      name = eq >= 0 ? text.slice(2, eq) : text.slice(2);
-      inline = eq >= 0 ? text.slice(eq + 1) : undefined;
-    } else if (text.startsWith('-') && text.length > 1 && !arg.quoted) {
-      name = text[1];
-      inline = text.length > 2 ? text.slice(2) : undefined;
-    }
-    if (name === undefined) {
-      fail(arg.range, 'iptables.bad-argument', `Bad argument \`${text}'`);
-      continue;
-    }
-
-    let resolved = long ? resolve(name) : ((b) => (b ? { kind: 'base' as const, base: b } : undefined))(shortBase(name));
-    if (long && !resolved && spec.protocol && !spec.protocol.negated) {
-      // An option no loaded extension knows: iptables loads the protocol's match and tries again.
-      const implicit = implicitProtocolMatch[spec.protocol.name];
-      const module = implicit ? findMatchModule(implicit, ctx.family) : undefined;
-      if (module && !loaded.some((l) => l.spec === module)) {
-        loadMatch(module, undefined, arg.range);
-        resolved = resolve(name);
-      }
-    }
-    if (resolved === 'ambiguous') {
-      fail(arg.range, 'iptables.ambiguous-option', `option '${text}' is ambiguous`);
-      continue;
-    }
-    if (resolved?.kind === 'ext') {
-      const use = useOption(resolved.option, arg, inline);
-      if (!use) return undefined;
-      resolved.loaded.use.options.push(use);
-      resolved.loaded.use.range = spanRange(ctx.line, resolved.loaded.use.range, use.range);
-      continue;
-    }
-    const base = resolved?.base;
-    const cmd = base?.kind === 'command' ? base.command : undefined;
-    if (cmd) {
-      if (command) {
-        fail(arg.range, 'iptables.multiple-commands', `Cannot use -${cmd.short} with -${command.letter}`);
-        continue;
-      }
-      let chain: Arg | undefined;
-      if (inline !== undefined) chain = { ...arg, text: inline };
-      else if (cmd.chain === 'required') chain = take();
-      else if (cmd.chain === 'optional' && (chain = peekOperand())) i++;
-      if (!chain && cmd.chain === 'required') {
-        fail(arg.range, 'iptables.missing-argument', `option "${text}" requires an argument`);
-        return undefined;
-      }
-      command = { letter: cmd.short, written: arg, chain, spec };
-      if (chain && cmd.rulenum !== 'none') {
-        let num: Arg | undefined;
-        if (cmd.rulenum === 'required') num = take();
-        else if ((num = peekOperand())) i++;
-        if (num) {
-          if (/^\d+$/.test(num.text) && Number(num.text) >= 1) command.rulenum = Number(num.text);
-          else fail(num.range, 'iptables.bad-rule-number', `Invalid rule number \`${num.text}'`);
-        } else if (cmd.rulenum === 'required') {
-          fail(arg.range, 'iptables.missing-argument', `-${cmd.short} requires a rule number`);
-        }
-      }
-      if (cmd.operand) {
-        const operand = take();
-        if (!operand) fail(arg.range, 'iptables.missing-argument', `-${cmd.short} requires ${cmd.operand}`);
-        else command.operand = operand;
-      }
-      continue;
-    }
-
-    // Built-in rule options (-s, -d, -p, -i, -o, -f, -j, -g, -m, -c, -4, -6).
-    const basic = base?.kind === 'basic' ? base.option : undefined;
-    if (basic) {
-      if (basic.long === 'match') {
-        const neg = negation;
-        negation = undefined;
-        if (neg) fail(neg.range, 'iptables.not-invertible', 'unexpected ! flag before --match');
-        const moduleArg = inline !== undefined ? { ...arg, text: inline } : take();
-        if (!moduleArg) {
-          fail(arg.range, 'iptables.missing-argument', `option "${text}" requires an argument`);
-          return undefined;
-        }
-        const module = findMatchModule(moduleArg.text, ctx.family);
-        const from = spanRange(ctx.line, arg.range, moduleArg.range);
-        if (!module) {
-          // Kept with an information diagnostic: our tables are incomplete, iptables may know it.
-          problem(moduleArg.range, 'iptables.unknown-module', `Unknown match module "${moduleArg.text}": kept as written, its options are not checked and it is treated as "may match".`, 'information');
-          const opaque: ModuleSpec = { name: moduleArg.text, doc: '', options: [], opaque: true };
-          loadMatch(opaque, moduleArg.range, from);
-          skipUnknownModuleOptions();
-          continue;
-        }
-        if (module.family && module.family !== ctx.family) {
-          fail(moduleArg.range, 'iptables.wrong-family', `Match "${moduleArg.text}" is for ${module.family === 'ipv4' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}; this dump is ${ctx.family === 'ipv4' ? 'IPv4' : 'IPv6'}.`);
-        }
-        loadMatch(module, moduleArg.range, from);
-        continue;
-      }
-      if (basic.long === 'jump' || basic.long === 'goto') {
-        const neg = negation;
-        negation = undefined;
-        if (neg) fail(neg.range, 'iptables.not-invertible', `cannot have ! before -${basic.short}`);
-        const targetArg = inline !== undefined ? { ...arg, text: inline } : take();
-        if (!targetArg) {
-          fail(arg.range, 'iptables.missing-argument', `option "${text}" requires an argument`);
-          return undefined;
-        }
-        if (spec.target) {
-          fail(arg.range, 'iptables.multiple-targets', 'multiple -j/-g flags not allowed');
-          continue;
-        }
-        const targetSpec = findTarget(targetArg.text);
-        const kind: TargetUse['kind'] = standardVerdicts.includes(targetArg.text) ? 'verdict' : targetSpec ? 'extension' : 'chain';
-        if (basic.long === 'goto' && kind !== 'chain') {
-          fail(targetArg.range, 'iptables.goto-not-chain', `goto '${targetArg.text}' is not a chain`);
-        }
-        const use: TargetUse = { name: targetArg.text, goto: basic.long === 'goto', nameRange: targetArg.range, range: spanRange(ctx.line, arg.range, targetArg.range), options: [], spec: targetSpec, kind };
-        spec.target = use;
-        if (targetSpec) loaded.push({ kind: 'target', spec: targetSpec, use });
-        continue;
-      }
-      if (basic.long === 'set-counters') {
-        const pk = take();
-        const by = take();
-        if (!pk || !by || !/^\d+$/.test(pk.text) || !/^\d+$/.test(by.text)) {
-          fail(arg.range, 'iptables.bad-counters', '-c requires packet and byte counter');
-        } else spec.counters = { packets: BigInt(pk.text), bytes: BigInt(by.text), range: spanRange(ctx.line, arg.range, by.range) };
-        continue;
-      }
-      if (basic.long === 'ipv4' || basic.long === 'ipv6') {
-        if ((basic.long === 'ipv4') !== (ctx.family === 'ipv4')) {
-          problem(arg.range, 'iptables.other-family-line', `This line is only for ${basic.long === 'ipv4' ? 'iptables' : 'ip6tables'}: ${ctx.family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore skips it.`, 'information');
-          return undefined;
-        }
-        continue;
-      }
-      if (basic.option) {
-        if (spec.basic.some((b) => b.name === basic.long)) {
-          fail(arg.range, 'iptables.duplicate-option', `multiple -${basic.short} flags not allowed`);
-        }
-        if (basic.long === 'fragment' && ctx.family === 'ipv6') {
-          fail(arg.range, 'iptables.wrong-family', '-f is IPv4 only; ip6tables uses -m frag');
-        }
-        const use = useOption(basic.option, arg, inline);
-        if (!use) return undefined;
-        spec.basic.push(use);
-        if (basic.long === 'protocol' && use.args[0]) spec.protocol = { name: use.args[0].text.toLowerCase(), negated: use.negated };
-        continue;
-      }
-    }
-
-    fail(arg.range, 'iptables.unknown-option', unknownOptionMessage(text, loaded));
   }
-
-  if (negation && !failed) fail(negation.range, 'iptables.dangling-negation', "`!' must be followed by an option");
 
   /** After an unknown module, its options cannot be told from typos: take `--x [value]` pairs as its own. */
-  function skipUnknownModuleOptions(): void {
-    while (i < args.length && args[i].text.startsWith('--') && !basicOptions.some((b) => args[i].text === `--${b.long}`)) {
-      i++;
-      while (i < args.length && !args[i].text.startsWith('-') && args[i].text !== '!') i++;
+  private skipUnknownModuleOptions(): void {
+    const { args } = this;
+    while (this.i < args.length && args[this.i].text.startsWith('--') && !basicOptions.some((b) => args[this.i].text === `--${b.long}`)) {
+      this.i++;
+      while (this.i < args.length && !args[this.i].text.startsWith('-') && args[this.i].text !== '!') this.i++;
     }
   }
 
-  if (failed) return undefined;
-  if (!command) {
-    if (args.length) fail(args[0].range, 'iptables.no-command', 'no command specified');
-    return undefined;
+  /** What each module and target needs that the option loop cannot see: a protocol, a required option. */
+  private validateRequirements(): void {
+    const { spec, ctx } = this;
+    for (const l of this.loaded) {
+      if (l.kind !== 'match') continue;
+      const match = l.use as MatchUse;
+      const module = match.spec;
+      if (!module || module.opaque && module.doc === '') continue;
+      if (module.requiresProtocol) this.needProtocol(`-m ${module.name}`, module.requiresProtocol, match, l);
+      for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol(option.written, option.spec.requiresProtocol, option);
+      this.checkRequiredOptions(`-m ${module.name}`, module, match.options, match, l);
+    }
+    const target = spec.target;
+    if (target?.spec) {
+      this.checkRequiredOptions(`-j ${target.name}`, target.spec, target.options, target);
+      if (target.spec.requiresProtocol) this.needProtocol(`-j ${target.name}`, target.spec.requiresProtocol, target);
+    }
+    if (target?.spec?.family && target.spec.family !== ctx.family) {
+      this.fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
+    }
   }
-  const usesRuleSpec = spec.basic.length > 0 || spec.matches.length > 0 || spec.target !== undefined;
-  if (usesRuleSpec && !ruleCommands.has(command.letter)) {
-    fail(command.written.range, 'iptables.illegal-option', `Illegal option with -${command.letter}: it takes no rule specification`);
+
+  /**
+   * Where a requirement of `what` is reported: an option's range, a match's `-m NAME` (or, for a
+   * match loaded by `-p`, the columns it spans so far), a target's name.
+   */
+  private rangeFor(what: OptionUse | MatchUse | TargetUse, loaded?: Loaded): Range {
+    if ('nameRange' in what && what.nameRange) return what.nameRange;
+    return loaded ? lineRange(this.ctx.line, loaded.start, loaded.end) : what.range;
   }
-  if (command.letter === 'D' && command.rulenum !== undefined && usesRuleSpec) {
-    fail(command.written.range, 'iptables.illegal-option', '-D takes either a rule number or a rule specification, not both');
+
+  /** `what` needs `-p` with one of `names`. */
+  private needProtocol(written: string, names: readonly string[], what: OptionUse | MatchUse | TargetUse, loaded?: Loaded): void {
+    const proto = this.spec.protocol;
+    if (!proto || !names.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p])) {
+      this.fail(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${written} needs -p ${names.join(' or -p ')} before it`);
+    } else if (proto.negated) {
+      // The kernel's x_tables check refuses an inverted protocol; iptables-nft translates the match itself and does not.
+      this.problem(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${written} after \`! -p ${proto.name}\`: iptables-legacy-restore rejects this (the kernel wants -p ${names[0]} without !); iptables-nft-restore accepts it`, 'warning');
+    }
   }
-  if (!failed) validateRequirements(spec, ctx, fail);
-  return failed ? undefined : command;
+
+  private checkRequiredOptions(written: string, spec: { requiresOneOf?: readonly string[]; requiresAll?: readonly string[] }, given: readonly OptionUse[], what: MatchUse | TargetUse, loaded?: Loaded): void {
+    if (spec.requiresOneOf && !spec.requiresOneOf.some((n) => hasOption(given, n))) {
+      this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${written} needs ${spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
+    }
+    const missing = spec.requiresAll?.filter((n) => !hasOption(given, n));
+    if (missing?.length) this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${written} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
+  }
 }
 
-function checkRequiredOptions(
-  what: string,
-  spec: { requiresOneOf?: readonly string[]; requiresAll?: readonly string[] },
-  given: readonly OptionUse[],
-  range: Range,
-  fail: (range: Range, code: string, message: string) => void,
-): void {
-  const names = new Set(given.map((o) => o.name));
-  if (spec.requiresOneOf && !spec.requiresOneOf.some((n) => names.has(n))) {
-    fail(range, 'iptables.missing-option', `${what} needs ${spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
-  }
-  const missing = (spec.requiresAll ?? []).filter((n) => !names.has(n));
-  if (missing.length) fail(range, 'iptables.missing-option', `${what} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
+function hasOption(given: readonly OptionUse[], name: string): boolean {
+  for (const o of given) if (o.name === name) return true;
+  return false;
 }
 
 function unknownOptionMessage(text: string, loaded: readonly Loaded[]): string {
@@ -395,34 +511,4 @@ function unknownOptionMessage(text: string, loaded: readonly Loaded[]): string {
   return names.length
     ? `unknown option "${text}" (not an option of ${names.join(', ')})`
     : `unknown option "${text}"`;
-}
-
-/** What each module and target needs that the option loop cannot see: a protocol, a required option. */
-function validateRequirements(spec: RuleSpec, ctx: InterpretContext, fail: (range: Range, code: string, message: string) => void): void {
-  const proto = spec.protocol;
-  const protocolIs = (names: readonly string[]) => proto !== undefined && names.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p]);
-  const needProtocol = (what: string, names: readonly string[], range: Range) => {
-    if (!protocolIs(names)) {
-      fail(range, 'iptables.needs-protocol', `${what} needs -p ${names.join(' or -p ')} before it`);
-    } else if (proto!.negated) {
-      // The kernel's x_tables check refuses an inverted protocol; iptables-nft translates the match itself and does not.
-      ctx.problems.push({ range, severity: 'warning', code: 'iptables.needs-protocol', message: `${what} after \`! -p ${proto!.name}\`: iptables-legacy-restore rejects this (the kernel wants -p ${names[0]} without !); iptables-nft-restore accepts it` });
-    }
-  };
-  for (const match of spec.matches) {
-    const module = match.spec;
-    if (!module || module.opaque && module.doc === '') continue;
-    const range = match.nameRange ?? match.range;
-    if (module.requiresProtocol) needProtocol(`-m ${module.name}`, module.requiresProtocol, range);
-    for (const option of match.options) if (option.spec?.requiresProtocol) needProtocol(option.written, option.spec.requiresProtocol, option.range);
-    checkRequiredOptions(`-m ${module.name}`, module, match.options, range, fail);
-  }
-  const target = spec.target;
-  if (target?.spec) {
-    checkRequiredOptions(`-j ${target.name}`, target.spec, target.options, target.nameRange, fail);
-    if (target.spec.requiresProtocol) needProtocol(`-j ${target.name}`, target.spec.requiresProtocol, target.nameRange);
-  }
-  if (target?.spec?.family && target.spec.family !== ctx.family) {
-    fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
-  }
 }

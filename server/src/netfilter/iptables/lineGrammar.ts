@@ -1,5 +1,6 @@
 import { parse } from '../../grammar/generated/iptablesLine';
 
+/** Columns within one line. */
 export interface Span {
   start: number;
   end: number;
@@ -18,11 +19,11 @@ export interface LineCounters {
   span: Span;
 }
 
-export interface LineArg {
+/** One argument: the text iptables sees after unquoting, and its columns as written. */
+export interface LineArg extends Span {
   text: string;
   quoted: boolean;
   unterminated: boolean;
-  span: Span;
 }
 
 /** One dump line as the grammar sees it; columns only, so the same text always parses the same. */
@@ -34,8 +35,9 @@ export type DumpLine =
   | { kind: 'command'; counters: LineCounters | null; args: LineArg[]; span: Span };
 
 /**
- * Parses one line. Results depend only on the text, so callers may cache them by text: an edit
- * then re-parses only the lines it changed. The grammar accepts every input.
+ * Parses one line (without its terminator). Results depend only on the text, so callers may
+ * cache them by text: an edit then re-parses only the lines it changed. The grammar accepts
+ * every line.
  */
 export function parseDumpLine(text: string, cache?: Map<string, DumpLine>): DumpLine {
   const hit = cache?.get(text);
@@ -43,4 +45,13 @@ export function parseDumpLine(text: string, cache?: Map<string, DumpLine>): Dump
   const line = parse(text, { startRule: 'Line' }) as DumpLine;
   cache?.set(text, line);
   return line;
+}
+
+/**
+ * Parses a whole document in one grammar call and hands over each line, in order, as soon as it
+ * is read, with its offsets in the document: the same nodes parseDumpLine() gives, without a
+ * call per line. Lines are split as core/text.ts splitLines() splits them.
+ */
+export function parseDumpLines(document: string, onLine: (node: DumpLine, start: number, end: number) => void): void {
+  parse(document, { startRule: 'Lines', onLine });
 }

@@ -63,6 +63,13 @@ export interface Counters {
   range: Range;
 }
 
+/**
+ * A rule of the ruleset. Rules made by the parser (rule.ts) keep little: they read `basic`,
+ * `matches` and the target's `options` and `range` from their line the first time one is asked
+ * for, and keep them (a pass over every rule that needs them once should use ruleOptions()
+ * instead); `range`, `chainRange` and `target` are made at each read, so compare their contents,
+ * not the objects.
+ */
 export interface Rule {
   table: TableName;
   chain: string;
@@ -118,7 +125,7 @@ export interface ChainReference {
 export interface IptablesRuleset {
   family: Family;
   tables: Table[];
-  /** Every `-j/-g CHAIN` to a user chain. */
+  /** Every `-j/-g CHAIN` to a user chain (made when first asked for). */
   references: ChainReference[];
   problems: Problem[];
   lineCount: number;

@@ -4,6 +4,7 @@
  */
 import type { Position, Range } from '../../core/text';
 import type { Chain, ChainReference, Counters, IptablesRuleset, MatchUse, OptionUse, Rule, Table, TargetUse } from './model';
+import { ruleOptions } from './rule';
 
 export type DumpNode =
   | { kind: 'table'; table: Table; range: Range }
@@ -82,17 +83,21 @@ export function referencesTo(ruleset: IptablesRuleset, table: Table, chain: stri
   return ruleset.references.filter((r) => r.table === table.name && r.chain === chain);
 }
 
-/** The rule as iptables-save would print it after `-A CHAIN` (for symbols and traces). */
+/**
+ * The rule as iptables-save would print it after `-A CHAIN` (for symbols and traces). The outline
+ * asks for every rule: the options read for it are not kept on the rule.
+ */
 export function ruleSummary(rule: Rule, max = 80): string {
+  const { basic, matches, target } = ruleOptions(rule);
   const parts: string[] = [];
   const opt = (o: OptionUse) => `${o.negated ? '! ' : ''}${o.written}${o.args.length ? ' ' + o.args.map((a) => (/[\s"]/.test(a.text) ? JSON.stringify(a.text) : a.text)).join(' ') : ''}`;
-  for (const o of rule.basic) parts.push(opt(o));
-  for (const m of rule.matches) {
+  for (const o of basic) parts.push(opt(o));
+  for (const m of matches) {
     if (m.module === 'comment') continue;
     if (m.nameRange) parts.push(`-m ${m.module}`);
     for (const o of m.options) parts.push(opt(o));
   }
-  if (rule.target) parts.push(`${rule.target.goto ? '-g' : '-j'} ${rule.target.name}`, ...rule.target.options.map(opt));
+  if (target) parts.push(`${target.goto ? '-g' : '-j'} ${target.name}`, ...target.options.map(opt));
   const text = parts.join(' ') || '(matches everything, no target)';
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
