@@ -89,6 +89,11 @@ test('hover: prefix with source link, errno, TCP state, pid, id occurrences', ()
   const pid = explainAt(a, { line: 8, character: 15 });
   assert.match(pid!.markdown, /Task 46208.*Parent: 46190/s);
   assert.equal(explainAt(a, { line: 9, character: 0 }), undefined, 'the empty line after libnet has nothing to explain');
+  const line7 = restore.split('\n')[7];
+  const plain = explainAt(a, { line: 7, character: line7.indexOf('vma') });
+  assert.equal(plain!.markdown, '**Line 8**: time 0.020510 s · task 46190.', 'any line shows its parts');
+  const sub = explainAt(a, { line: 5, character: restore.split('\n')[5].indexOf('inet') + 1 });
+  assert.match(sub!.markdown, /Subsystem `inet`/);
 });
 
 test('navigation: outline, folds, cause of a consequence, uses of an inode', () => {

@@ -45,6 +45,10 @@ export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefi
     return { ...level.span, markdown: parts.join('\n\n') };
   }
 
+  const sub = line.subsystem;
+  if (sub && within(sub.span)) {
+    return { ...sub.span, markdown: sub.name === 'Debug' ? '**`Debug:`** a message of libsoccr, the library CRIU uses to checkpoint and restore TCP connections (repair mode, sequence numbers, the forged FIN).' : `**Subsystem \`${sub.name}\`**: the log prefix of CRIU's \`${sub.name}\` code (its source files set \`LOG_PREFIX "${sub.name}: "\`).\n\n${partsText(a, pos.line)}` };
+  }
   const msg = line.message;
   if (!within(msg.span)) return undefined;
   const rel = c - msg.span.start;
@@ -74,7 +78,21 @@ export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefi
   }
   const known = line.level ? lookupMessage(levelMessage(line), line.level.kind) : undefined;
   if (known && line.level) return { ...msg.span, markdown: messageText(known, a, pos.line) };
-  return undefined;
+  // Any other line: what it is made of.
+  return msg.text.trim() ? { ...msg.span, markdown: partsText(a, pos.line) } : undefined;
+}
+
+/** A line's parts, for hovers on lines with nothing more specific to say. */
+function partsText(a: CriuLogAnalysis, index: number): string {
+  const line = a.log.lines[index];
+  const parts: string[] = [];
+  if (line.timestamp) parts.push(`time ${line.timestamp.seconds.toFixed(6)} s`);
+  if (line.pid) parts.push(`task ${line.pid.value}`);
+  for (const p of line.pie) parts.push(`restorer code of task ${p.tid}`);
+  if (line.level) parts.push(`${line.level.kind} at ${line.level.file}:${line.level.line}`);
+  if (line.subsystem) parts.push(`subsystem \`${line.subsystem.name}\``);
+  if (!parts.length) parts.push('no prefix: printed before the log was set up, by a child tool (iptables, nft), or by an old CRIU');
+  return `**Line ${index + 1}**: ${parts.join(' · ')}.`;
 }
 
 function messageText(known: NonNullable<ReturnType<typeof lookupMessage>>, a: CriuLogAnalysis, line: number): string {
