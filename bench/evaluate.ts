@@ -21,7 +21,6 @@
  * on the small real dump examples/iptables.rules, and the row says so.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +29,7 @@ import { evaluatePacket, type RulesetInput, type Verdict } from '../server/src/n
 import { parsePacketSpec, stateWithoutEntry, type Packet } from '../server/src/netfilter/evaluate/packet';
 import { generateKubeDump } from './generate/kubeDump';
 import { time, type Row, type Timing } from './harness';
+import { ip, mulberry32, withBenchNetns } from './support';
 
 const RULES = 100_000;
 const PACKETS = 10_000;
@@ -52,16 +52,6 @@ interface BenchPacket {
   comparable: boolean;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function benchPacket(kind: string, proto: 'tcp' | 'udp', src: string, sport: number, dst: string, dport: number, flags: string | undefined, mark: number, ct: string | undefined): BenchPacket {
   const base = `family=ipv4 proto=${proto} src=${src} sport=${sport} dst=${dst} dport=${dport}${flags ? ` flags=${flags}` : ''} mark=0x${mark.toString(16)} oif=lo`;
@@ -151,39 +141,7 @@ function kernelUnavailable(): { reason: string } | { python: string } {
   return { reason: 'python3 not found (the raw-socket sender needs it)' };
 }
 
-function ip(args: string[], input?: string): { ok: boolean; out: string } {
-  const r = spawnSync('ip', args, { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  return { ok: !r.error && r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}`.trim() };
-}
 
-/** A namespace for `fn`, always deleted afterwards (also on Ctrl-C while fn runs a child). */
-function withNamespace<T>(fn: (ns: string) => T): T {
-  const ns = `criu-lens-evbench-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const added = ip(['netns', 'add', ns]);
-  if (!added.ok) throw new Error(`ip netns add: ${added.out}`);
-  let deleted = false;
-  const del = () => {
-    if (deleted) return;
-    deleted = true;
-    const r = ip(['netns', 'del', ns]);
-    if (!r.ok) console.error(`warning: could not delete network namespace ${ns}: ${r.out}`);
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    del();
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return fn(ns);
-  } finally {
-    del();
-    setImmediate(() => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    });
-  }
-}
 
 interface KernelFigures {
   one: Timing;
@@ -194,7 +152,7 @@ interface KernelFigures {
 
 /** Loads the dump into a namespace and times the kernel's answers (see the header). */
 function kernelBaseline(python: string, d: Dump, fin: BenchPacket, packets: readonly BenchPacket[]): KernelFigures {
-  return withNamespace((ns) => {
+  return withBenchNetns('criu-lens-evbench', (ns) => {
     const setup = [
       ['-n', ns, 'link', 'set', 'lo', 'up'],
       // Every destination is local and leaves through lo; the node's address gives MASQUERADE a source.

@@ -6,13 +6,13 @@
  * never a made-up baseline.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIptablesSave } from '../server/src/netfilter/iptables/ruleset';
 import { generateKubeDump } from './generate/kubeDump';
 import { time, type Row } from './harness';
+import { NetnsUnavailable, withBenchNetns } from './support';
 
 export type BenchOutcome = { row: Row; notes: string[] } | { skipped: { name: string; reason: string } };
 
@@ -30,10 +30,6 @@ function baselineUnavailable(): string | undefined {
   return undefined;
 }
 
-function ip(args: string[]): { ok: boolean; stderr: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: !r.error && r.status === 0, stderr: (r.stderr || r.error?.message || '').trim() };
-}
 
 /** `iptables-legacy-restore --test < path` inside `ns`; the child reads the file itself. */
 function restoreTest(ns: string, path: string): { code: number; stderr: string } {
@@ -74,14 +70,20 @@ export function iptablesSaveParseBench(): BenchOutcome {
     if (errors.length) notes.push(`parser reported ${errors.length} error(s) on a dump ${BASELINE} accepts, first: line ${errors[0].range.start.line + 1}: ${errors[0].message}`);
     const figure = time(() => parseIptablesSave(readFileSync(path, 'utf8')));
 
-    const baseline = withBenchNetns((ns) => {
-      const check = restoreTest(ns, path);
-      if (check.code !== 0) return `${BASELINE} --test rejected the generated dump (exit ${check.code}): ${check.stderr.split('\n')[0]}`;
-      return time(() => {
-        const r = restoreTest(ns, path);
-        if (r.code !== 0) throw new Error(`${BASELINE} --test failed (exit ${r.code}): ${r.stderr}`);
+    let baseline: ReturnType<typeof time> | string;
+    try {
+      baseline = withBenchNetns('criu-lens-bench', (ns) => {
+        const check = restoreTest(ns, path);
+        if (check.code !== 0) return `${BASELINE} --test rejected the generated dump (exit ${check.code}): ${check.stderr.split('\n')[0]}`;
+        return time(() => {
+          const r = restoreTest(ns, path);
+          if (r.code !== 0) throw new Error(`${BASELINE} --test failed (exit ${r.code}): ${r.stderr}`);
+        });
       });
-    });
+    } catch (e) {
+      if (!(e instanceof NetnsUnavailable)) throw e;
+      baseline = e.message;
+    }
     if (typeof baseline === 'string') return { skipped: { name, reason: baseline } };
     return {
       row: {
@@ -98,38 +100,3 @@ export function iptablesSaveParseBench(): BenchOutcome {
   }
 }
 
-/**
- * Runs `fn` in a network namespace created for it and always deleted afterwards; returns a reason
- * string instead when the namespace cannot be created.
- */
-function withBenchNetns<T>(fn: (ns: string) => T): T | string {
-  const ns = `criu-lens-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const added = ip(['netns', 'add', ns]);
-  if (!added.ok) return `cannot create a network namespace: ${added.stderr}`;
-  let deleted = false;
-  const del = () => {
-    if (deleted) return;
-    deleted = true;
-    const r = ip(['netns', 'del', ns]);
-    if (!r.ok) console.error(`warning: could not delete network namespace ${ns}: ${r.stderr}`);
-  };
-  // Node runs signal handlers only between synchronous steps. Ctrl-C also kills the running
-  // iptables child, so the timed loop throws and `finally` deletes the namespace; a signal sent to
-  // this process alone is handled once the baseline returns (seconds): the handlers stay until
-  // then so it is not lost, and delete the namespace (if not done yet) before dying of it.
-  const onSignal = (signal: NodeJS.Signals) => {
-    del();
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return fn(ns);
-  } finally {
-    del();
-    setImmediate(() => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    });
-  }
-}

@@ -22,21 +22,11 @@
  * CLI: `node kubeDump.js N [SEED] > file` (bundle it first, e.g.
  * `npx esbuild bench/generate/kubeDump.ts --bundle --platform=node --outfile=/tmp/kubeDump.js`).
  */
+import { mulberry32 } from '../support';
 
 /** The fewest rules a dump can hold: the fixed kube-proxy/kubelet/CRIU skeleton. */
 export const MIN_KUBE_DUMP_RULES = 60;
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG. Returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const NAMESPACES = ['default', 'kube-system', 'shop', 'payments', 'monitoring', 'ingress', 'search', 'auth', 'billing', 'media', 'data', 'ml', 'logging', 'ci', 'staging'];
