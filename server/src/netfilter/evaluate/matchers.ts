@@ -114,21 +114,18 @@ function option(packet: Packet, module: string | undefined, o: OptionUse): Tri {
     case 'conntrack.ctproto':
       r = protocolIs(packet, v);
       break;
+    // A port range and a multiport list test the same field: inRange reads both shapes.
     case 'tcp.sport':
     case 'udp.sport':
     case 'sctp.sport':
     case 'dccp.sport':
+    case 'multiport.sports':
       r = inRange(packet.sport, v);
       break;
     case 'tcp.dport':
     case 'udp.dport':
     case 'sctp.dport':
     case 'dccp.dport':
-      r = inRange(packet.dport, v);
-      break;
-    case 'multiport.sports':
-      r = inRange(packet.sport, v);
-      break;
     case 'multiport.dports':
       r = inRange(packet.dport, v);
       break;
