@@ -1,15 +1,8 @@
-import { parseCriuLog, type CriuLog } from './logModel';
-import { analyseRun, type RunAnalysis } from './run';
-import { analyseSockets, type SocketAnalysis } from './sockets';
+import { analyseCriuText, type CriuLogAnalysis } from './logModel';
 
-/** Everything known about one CRIU log. */
-export interface CriuLogAnalysis {
-  log: CriuLog;
-  run: RunAnalysis;
-  sockets: SocketAnalysis;
-}
+export type { CriuLogAnalysis } from './logModel';
 
+/** Everything known about one CRIU log held in memory (see CriuLogReader for logs streamed from disk). */
 export function analyseCriuLog(text: string): CriuLogAnalysis {
-  const log = parseCriuLog(text);
-  return { log, run: analyseRun(log.lines), sockets: analyseSockets(log.lines) };
+  return analyseCriuText(text);
 }

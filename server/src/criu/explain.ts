@@ -110,7 +110,7 @@ function messageText(known: NonNullable<ReturnType<typeof lookupMessage>>, a: Cr
 function taskText(a: CriuLogAnalysis, pid: number): string {
   const task = a.run.tasks.get(pid);
   if (!task) return `**Task ${pid}**.`;
-  const parts = [`**Task ${pid}**${task.comm ? ` (\`${task.comm}\`)` : ''}: ${task.lines.length} lines in this log.`];
+  const parts = [`**Task ${pid}**${task.comm ? ` (\`${task.comm}\`)` : ''}: ${task.lineCount} lines in this log.`];
   if (task.parent !== undefined) parts.push(`Parent: ${task.parent}.`);
   if (task.children.length) parts.push(`Children: ${task.children.join(', ')}.`);
   const errors = a.run.errors.filter((e) => e.task === pid && e.kind === 'error' && e.role !== 'noise');

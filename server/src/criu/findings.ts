@@ -6,7 +6,7 @@ import type { ErrorLine } from './run';
 import { restorePacket } from './sockets';
 
 function lineRange(log: CriuLog, index: number) {
-  const line = log.lines[index];
+  const line = log.line(index);
   const start = line.level?.span.start ?? line.message.span.start;
   return range(index, start, line.message.span.start + line.message.text.trimEnd().length);
 }
@@ -29,7 +29,7 @@ export function criuLogFindings(doc: string, { log, run, sockets: { sockets } }:
   const findings: Finding[] = [];
   const at = (index: number) => lineRange(log, index);
   const where = (e: ErrorLine) => {
-    const level = log.lines[e.line].level!;
+    const level = log.line(e.line).level!;
     return `${level.file}:${level.line}`;
   };
   const related = (lines: readonly ErrorLine[], message: (e: ErrorLine) => string): RelatedLocation[] =>
@@ -78,11 +78,11 @@ export function criuLogFindings(doc: string, { log, run, sockets: { sockets } }:
     });
   }
 
-  if (run.outcome === 'aborted' && run.outcomeLine === undefined && log.lines.length) {
-    const last = log.lines.length - 1;
+  if (run.outcome === 'aborted' && run.outcomeLine === undefined && log.lineCount) {
+    const last = log.lineCount - 1;
     findings.push({
       doc,
-      range: range(last, 0, log.lines[last].message.span.end),
+      range: range(last, 0, log.line(last).message.span.end),
       severity: 'warning',
       code: 'criu.log-ends-early',
       message: `The log ends without a verdict (${verdictLines[run.action]}): CRIU stopped here (it crashed, was killed, or the log is cut short)`,
@@ -98,7 +98,7 @@ export function criuLogFindings(doc: string, { log, run, sockets: { sockets } }:
     const peer = socket.peer ? `${socket.peer.address}:${socket.peer.port}` : 'the peer (see the dump log\'s Locked lines)';
     findings.push({
       doc,
-      range: range(restoreLine, log.lines[restoreLine].message.span.start, log.lines[restoreLine].message.span.end),
+      range: range(restoreLine, log.line(restoreLine).message.span.start, log.line(restoreLine).message.span.end),
       severity: 'information',
       code: 'criu.fin-path',
       message: `${socket.imageState} in the image: the restore re-sends the peer's ${packet} from a raw socket marked 0xC114, from ${peer} to ${local}; a netfilter drop of it on the local-out path fails the restore with EPERM`,

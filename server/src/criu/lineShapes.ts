@@ -30,35 +30,35 @@ const MAX_NODES = 1 << 17;
 const node = (code: number): Node => ({ code, next: undefined, more: undefined, shape: undefined, whole: undefined });
 const blind = (c: number) => (c >= 48 && c <= 57 ? 48 : c);
 
-/** Shapes of the lines of one text. Lines are read in place. */
+/**
+ * Shapes of the lines of one log. Lines are read in place: from one text holding the whole log,
+ * or one string per line when the log is streamed from disk.
+ */
 export class LineShapes {
   private readonly root = node(-1);
   private nodes = 0;
 
-  constructor(private readonly text: string) {}
-
   /** The shape of the line `text.slice(start, end)`. */
-  shapeOf(start: number, end: number): LineShape {
-    const text = this.text;
+  shapeOf(text: string, start: number, end: number): LineShape {
     let n = this.root;
     for (let i = start; ; i++) {
       if (n.shape) return n.shape;
-      if (i === end) return n.whole ?? this.learn(start, end);
+      if (i === end) return n.whole ?? this.learn(text, start, end);
       const c = blind(text.charCodeAt(i));
       const child = n.next?.code === c ? n.next : n.more?.get(c);
-      if (!child) return this.learn(start, end);
+      if (!child) return this.learn(text, start, end);
       n = child;
     }
   }
 
   /** Parses a line whose start is new, and remembers the start. */
-  private learn(start: number, end: number): LineShape {
-    const line = this.text.slice(start, end);
+  private learn(text: string, start: number, end: number): LineShape {
+    const line = text.slice(start, end);
     const shape = parseLineShape(line);
     if (this.nodes >= MAX_NODES) return shape;
     const read = prefixLookahead(line);
     let n = this.root;
-    for (let i = start; i < start + read.length; i++) n = this.child(n, blind(this.text.charCodeAt(i)));
+    for (let i = start; i < start + read.length; i++) n = this.child(n, blind(text.charCodeAt(i)));
     if (read.toEnd) n.whole = shape;
     else n.shape = shape;
     return shape;

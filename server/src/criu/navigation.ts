@@ -22,14 +22,14 @@ export function outline(a: CriuLogAnalysis): OutlineItem[] {
   const line = (n: number) => ({ line: n, endLine: n });
   if (run.outcomeLine !== undefined) items.push({ name: `${run.action}: ${run.outcome}`, kind: 'outcome', ...line(run.outcomeLine), children: [] });
   if (run.rootCause) items.push({ name: `Root cause: ${run.rootCause.text}`, kind: 'cause', ...line(run.rootCause.line), children: run.consequences.map((c) => ({ name: c.text, kind: 'error' as const, ...line(c.line), children: [] })) });
-  const tasks = [...run.tasks.values()].filter((t) => t.lines.length);
+  const tasks = [...run.tasks.values()].filter((t) => t.lineCount);
   if (tasks.length) {
     items.push({
       name: 'Processes',
       kind: 'section',
-      line: Math.min(...tasks.map((t) => t.lines[0])),
-      endLine: Math.max(...tasks.map((t) => t.lines[t.lines.length - 1])),
-      children: tasks.map((t) => ({ name: `${t.pid}${t.comm ? ` (${t.comm})` : ''}`, detail: `${t.lines.length} lines${t.parent !== undefined ? `, parent ${t.parent}` : ''}`, kind: 'task' as const, line: t.lines[0], endLine: t.lines[t.lines.length - 1], children: [] })),
+      line: Math.min(...tasks.map((t) => t.firstLine)),
+      endLine: Math.max(...tasks.map((t) => t.lastLine)),
+      children: tasks.map((t) => ({ name: `${t.pid}${t.comm ? ` (${t.comm})` : ''}`, detail: `${t.lineCount} lines${t.parent !== undefined ? `, parent ${t.parent}` : ''}`, kind: 'task' as const, line: t.firstLine, endLine: t.lastLine, children: [] })),
     });
   }
   const errors = run.errors.filter((e) => e.role !== 'noise');

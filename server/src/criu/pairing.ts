@@ -39,7 +39,7 @@ export function pairingFindings(restore: CriuDocument, dump: CriuDocument): Find
     const after = restored.imageState;
     if (!before || !after || before === after) continue;
     const packet = restorePacket(after);
-    const lineText = restore.analysis.log.lines[restoreLine];
+    const lineText = restore.analysis.log.line(restoreLine);
     findings.push({
       doc: restore.doc,
       range: range(restoreLine, lineText.message.span.start, lineText.message.span.end),
@@ -50,10 +50,10 @@ export function pairingFindings(restore: CriuDocument, dump: CriuDocument): Find
           ? `the peer closed the connection while the task was frozen, so the restore re-sends its ${packet} (from a raw socket marked 0xC114)`
           : 'its state changed while the task was frozen'),
       related: [
-        { doc: dump.doc, range: range(collectedLine, 0, dump.analysis.log.lines[collectedLine].message.span.end), message: `collected as ${before}` },
+        { doc: dump.doc, range: range(collectedLine, 0, dump.analysis.log.line(collectedLine).message.span.end), message: `collected as ${before}` },
         ...dump.analysis.sockets.lock.connections
           .filter((c) => restored.local && c.local.port === restored.local.port && c.local.address === restored.local.address)
-          .map((c) => ({ doc: dump.doc, range: range(c.line, 0, dump.analysis.log.lines[c.line].message.span.end), message: 'the connection as the dump locked it' })),
+          .map((c) => ({ doc: dump.doc, range: range(c.line, 0, dump.analysis.log.line(c.line).message.span.end), message: 'the connection as the dump locked it' })),
       ],
     });
   }

@@ -4,7 +4,7 @@
  * interleave and are not time-ordered, so everything here goes by file order and by pid,
  * never by timestamp.
  */
-import { lookupMessageInContext, type MessageKnowledge } from '../knowledge/criuMessages';
+import { criuMessages, lookupMessageInContext, type MessageKnowledge } from '../knowledge/criuMessages';
 import { levelMessage, type LevelKind, type LogLine } from './logLine';
 import { anyOf } from './prefilter';
 
@@ -22,8 +22,13 @@ export interface ErrorLine {
 
 export interface Task {
   pid: number;
-  /** Line indices that belong to this task, in file order. */
-  lines: number[];
+  /**
+   * First and last line of this task and how many it has (-1, -1, 0 when only named by another
+   * task): counts, not a list, so a log of millions of lines costs the same per task.
+   */
+  firstLine: number;
+  lastLine: number;
+  lineCount: number;
   parent?: number;
   children: number[];
   /** `Dumping task (pid: N comm: X)` / `Seized task`. */
@@ -77,26 +82,87 @@ const dumpingTask = /^(?:Dumping|Pre-dumping) task \(pid: (\d+) comm: (.*)\)$/;
 /** Every pattern a message is tested against below: most lines match none of them. */
 const anySign = anyOf([...actionSigns, ...outcomeSigns, ...optionSigns].map(([re]) => re).concat(forkLine, dumpingTask));
 
-export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
-  const run: RunAnalysis = { action: 'unknown', outcome: 'unknown', errors: [], consequences: [], tasks: new Map(), options: [] };
-  const task = (pid: number): Task => {
-    let t = run.tasks.get(pid);
-    if (!t) run.tasks.set(pid, (t = { pid, lines: [], children: [] }));
-    return t;
-  };
-  let lastForker: number | undefined;
-  let strongAction = false;
-  /** The task of the previous line: a task's lines come in runs. */
-  let current: Task | undefined;
+/** Patterns that make a message harmless when an earlier line matches them (`Unlock network`). */
+const harmlessAfterPatterns = [...new Set(criuMessages.flatMap((m) => (m.harmlessAfter ? [m.harmlessAfter] : [])))];
 
-  const readSigns = (text: string, index: number, pid: number | undefined) => {
-    if (!strongAction) {
+interface PendingError {
+  line: LogLine;
+  kind: LevelKind;
+  index: number;
+  pid: number | undefined;
+  previous: LogLine | undefined;
+}
+
+/**
+ * Reads a log's lines one at a time, in file order, keeping only what the run analysis needs:
+ * the log itself may be streamed from disk and never held whole. An error is read when the line
+ * after it arrives (its meaning can depend on both neighbours).
+ */
+export class RunReader {
+  private readonly run: RunAnalysis = { action: 'unknown', outcome: 'unknown', errors: [], consequences: [], tasks: new Map(), options: [] };
+  private lastForker: number | undefined;
+  private strongAction = false;
+  /** The task of the previous line: a task's lines come in runs. */
+  private current: Task | undefined;
+  private previous: LogLine | undefined;
+  private pending: PendingError | undefined;
+  /** The first line that matched each harmlessAfter pattern. */
+  private readonly harmlessSeen = new Map<RegExp, number>();
+
+  /** Reads line `index`; true when the analysis refers to it later (an error, the action or the verdict). */
+  push(line: LogLine, index: number): boolean {
+    if (this.pending) this.readError(this.pending, line);
+    this.pending = undefined;
+    const pid = line.task;
+    if (pid !== undefined) {
+      if (this.current?.pid !== pid) this.current = this.task(pid);
+      const t = this.current;
+      if (t.lineCount++ === 0) t.firstLine = index;
+      t.lastLine = index;
+    }
+    const text = line.messageText;
+    let keep = false;
+    if (anySign.test(text)) keep = this.readSigns(text, index, pid);
+    if (this.harmlessSeen.size < harmlessAfterPatterns.length) this.noteHarmless(line, text, index);
+    const kind = line.shape.level?.kind;
+    if (kind) {
+      this.pending = { line, kind, index, pid, previous: this.previous };
+      keep = true;
+    }
+    this.previous = line;
+    return keep;
+  }
+
+  /** The analysis of the lines read. */
+  finish(): RunAnalysis {
+    if (this.pending) this.readError(this.pending, undefined);
+    this.pending = undefined;
+    const run = this.run;
+    if (run.outcome === 'unknown' && run.action !== 'check' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {
+      // No verdict line: CRIU died (a BUG, a signal) or the log was cut short.
+      run.outcome = 'aborted';
+    }
+    findRootCause(run);
+    return run;
+  }
+
+  private task(pid: number): Task {
+    let t = this.run.tasks.get(pid);
+    if (!t) this.run.tasks.set(pid, (t = { pid, firstLine: -1, lastLine: -1, lineCount: 0, children: [] }));
+    return t;
+  }
+
+  private readSigns(text: string, index: number, pid: number | undefined): boolean {
+    const run = this.run;
+    let keep = false;
+    if (!this.strongAction) {
       for (const [re, action, strength] of actionSigns) {
         if (!re.test(text)) continue;
         if (strength === 'strong' || run.action === 'unknown') {
           run.action = action;
           run.actionLine = index;
-          strongAction = strength === 'strong';
+          this.strongAction = strength === 'strong';
+          keep = true;
         }
         break;
       }
@@ -105,6 +171,7 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
       if (re.test(text)) {
         run.outcome = outcome;
         run.outcomeLine = index;
+        keep = true;
       }
     }
     for (const [re, option] of optionSigns) if (re.test(text) && !run.options.includes(option)) run.options.push(option);
@@ -112,31 +179,37 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
     // The process tree: the restore forks children from their parent's context.
     const fork = forkLine.exec(text);
     if (fork) {
-      const child = task(Number(fork[1]));
-      const parent = pid ?? lastForker;
+      const child = this.task(Number(fork[1]));
+      const parent = pid ?? this.lastForker;
       if (parent !== undefined && parent !== child.pid) {
         child.parent = parent;
-        if (!task(parent).children.includes(child.pid)) task(parent).children.push(child.pid);
+        if (!this.task(parent).children.includes(child.pid)) this.task(parent).children.push(child.pid);
       }
-      lastForker ??= child.pid;
+      this.lastForker ??= child.pid;
     }
     const dumping = dumpingTask.exec(text);
-    if (dumping) task(Number(dumping[1])).comm = dumping[2];
-  };
+    if (dumping) this.task(Number(dumping[1])).comm = dumping[2];
+    return keep;
+  }
 
-  const readError = (line: LogLine, kind: LevelKind, index: number, pid: number | undefined) => {
+  private noteHarmless(line: LogLine, messageText: string, index: number): void {
+    // levelMessage() without a second string for the lines that have no subsystem (most).
+    const message = line.shape.subsystem ? levelMessage(line) : messageText.trimEnd();
+    for (const re of harmlessAfterPatterns) if (!this.harmlessSeen.has(re) && re.test(message)) this.harmlessSeen.set(re, index);
+  }
+
+  private readError({ line, kind, index, pid, previous }: PendingError, next: LogLine | undefined): void {
+    const run = this.run;
     const message = levelMessage(line);
     // Some messages mean different things after certain lines.
-    const previous = index > 0 ? levelMessage(lines[index - 1]) : undefined;
-    const next = lines[index + 1];
     const known = lookupMessageInContext(message, {
       level: kind,
-      ...(previous !== undefined ? { previous } : {}),
+      ...(previous ? { previous: levelMessage(previous) } : {}),
       ...(next ? { next: levelMessage(next) } : {}),
     });
-    // A failed iptables unlock after `Unlock network` cannot hurt the run any more (rare: a scan is fine).
-    let harmless = false;
-    for (let i = 0; i < index && known?.harmlessAfter && !harmless; i++) harmless = known.harmlessAfter.test(levelMessage(lines[i]));
+    // A failed iptables unlock after `Unlock network` cannot hurt the run any more.
+    const after = known?.harmlessAfter && this.harmlessSeen.get(known.harmlessAfter);
+    const harmless = after !== undefined && after < index;
     const bug = /BUG at \S+:\d+/.test(message);
     // Unknown warnings stay warnings (role cause, but only errors can be the root cause).
     const role = harmless ? 'noise' : known?.role ?? 'cause';
@@ -145,27 +218,7 @@ export function analyseRun(lines: readonly LogLine[]): RunAnalysis {
       run.outcome = 'aborted';
       run.outcomeLine = index;
     }
-  };
-
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index];
-    const pid = line.task;
-    if (pid !== undefined) {
-      if (current?.pid !== pid) current = task(pid);
-      current.lines.push(index);
-    }
-    const text = line.messageText;
-    if (anySign.test(text)) readSigns(text, index, pid);
-    const kind = line.shape.level?.kind;
-    if (kind) readError(line, kind, index, pid);
   }
-
-  if (run.outcome === 'unknown' && run.action !== 'check' && run.errors.some((e) => e.kind === 'error' && e.role === 'cause')) {
-    // No verdict line: CRIU died (a BUG, a signal) or the log was cut short.
-    run.outcome = 'aborted';
-  }
-  findRootCause(run);
-  return run;
 }
 
 /**

@@ -96,21 +96,19 @@ const lockedLine = /^(Locked|Unlocked) (\S+) - (\S+) connection/;
 /** Most lines are none of the above. */
 const anySocketLine = anyOf([sightingLine, restoringLine, runningLine, lockedLine]);
 
-export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
-  const sockets: InetSocket[] = [];
-  const lock: NetworkLock = { method: 'none-seen', commands: [], connections: [] };
-  const byIno = new Map<number, InetSocket>();
+/** Reads a log's lines one at a time, in file order, keeping only its sockets and network lock. */
+export class SocketReader {
+  private readonly sockets: InetSocket[] = [];
+  private readonly lock: NetworkLock = { method: 'none-seen', commands: [], connections: [] };
+  private readonly byIno = new Map<number, InetSocket>();
   /** The socket a `Dumped:` or `Restoring TCP connection` line continues, per task. */
-  const pendingByTask = new Map<number | undefined, InetSocket>();
+  private readonly pendingByTask = new Map<number | undefined, InetSocket>();
 
-  const record = (s: InetSocket) => {
-    sockets.push(s);
-    if (s.ino !== undefined) byIno.set(s.ino, s);
-  };
-
-  lines.forEach((line, index) => {
+  /** Reads line `index`; true when a socket or the lock refers to it. */
+  push(line: LogLine, index: number): boolean {
     const text = line.messageText;
-    if (!anySocketLine.test(text)) return;
+    if (!anySocketLine.test(text)) return false;
+    const { byIno, pendingByTask, lock } = this;
     const task = line.task;
 
     const sighting = sightingLine.exec(text);
@@ -118,7 +116,7 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       const f = fields(text);
       const kind = sighting[1].toLowerCase() as SocketSighting['kind'];
       const family = f.get('family');
-      if (!family) return;
+      if (!family) return false;
       const state = f.get('state');
       const stateName = state && (stateNames[state] ?? (state.startsWith('TCP_') ? state : undefined));
       const ino = f.has('ino') ? parseInt(f.get('ino')!, 16) : undefined;
@@ -126,7 +124,8 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       if (!socket) {
         socket = { sightings: [] };
         if (ino !== undefined) socket.ino = ino;
-        record(socket);
+        this.sockets.push(socket);
+        if (ino !== undefined) byIno.set(ino, socket);
       }
       socket.sightings.push({ line: index, kind });
       socket.family = familyNames[family] ?? family;
@@ -141,20 +140,19 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       if (kind === 'dumping' && stateName && !socket.collectedState) socket.collectedState = stateName;
       if (kind === 'restore' && stateName) socket.imageState = stateName;
       if (kind === 'dumping' || kind === 'restore') pendingByTask.set(task, socket);
-      return;
+      return true;
     }
 
     const restoring = restoringLine.exec(text);
     if (restoring) {
       const socket = pendingByTask.get(task);
-      if (socket) {
-        socket.id = Number(restoring[1]);
-        const ino = parseInt(restoring[2], 16);
-        socket.ino = ino;
-        byIno.set(ino, socket);
-        socket.sightings.push({ line: index, kind: 'restoring' });
-      }
-      return;
+      if (!socket) return false;
+      socket.id = Number(restoring[1]);
+      const ino = parseInt(restoring[2], 16);
+      socket.ino = ino;
+      byIno.set(ino, socket);
+      socket.sightings.push({ line: index, kind: 'restoring' });
+      return true;
     }
 
     const running = runningLine.exec(text);
@@ -164,30 +162,42 @@ export function analyseSockets(lines: readonly LogLine[]): SocketAnalysis {
       lock.method = running[1] === 'nftables' ? 'nftables' : 'iptables';
       // nftables: `add element inet CRIU-… conns4 { A . P . B . Q }` — the 4-tuple of one direction.
       const element = /\{\s*([0-9a-fA-F:.]+) \. (\d+) \. ([0-9a-fA-F:.]+) \. (\d+)\s*\}/.exec(running[2]);
-      if (element) addConnection(index, { address: element[1], port: Number(element[2]) }, { address: element[3], port: Number(element[4]) }, false);
-      return;
+      if (element) lock.connections.push({ line: index, local: { address: element[1], port: Number(element[2]) }, peer: { address: element[3], port: Number(element[4]) }, unlocked: false });
+      return true;
     }
 
     const locked = lockedLine.exec(text);
     if (locked) {
       const a = endpoint(locked[2]);
       const b = endpoint(locked[3]);
-      if (a && b) addConnection(index, a, b, locked[1] === 'Unlocked');
+      if (!a || !b) return false;
+      lock.connections.push({ line: index, local: a, peer: b, unlocked: locked[1] === 'Unlocked' });
+      return true;
     }
-  });
-
-  function addConnection(line: number, a: Endpoint, b: Endpoint, unlocked: boolean) {
-    lock.connections.push({ line, local: a, peer: b, unlocked });
+    return false;
   }
 
-  // Peers: CRIU prints each locked connection in both directions; the one whose first endpoint
-  // is the socket's local address gives the peer.
-  for (const socket of sockets) {
-    if (socket.peer || !socket.local) continue;
-    const conn = lock.connections.find((c) => sameEndpoint(c.local, socket.local)) ?? lock.connections.find((c) => sameEndpoint(c.peer, socket.local));
-    if (conn) socket.peer = sameEndpoint(conn.local, socket.local) ? conn.peer : conn.local;
+  /** The sockets read, with peers filled in from the lock lines. */
+  finish(): SocketAnalysis {
+    const { sockets, lock } = this;
+    // Peers: CRIU prints each locked connection in both directions; the one whose first endpoint
+    // is the socket's local address gives the peer.
+    // Maps of the first connection by each end: a big log has thousands of both.
+    const key = (e: Endpoint) => `${e.address}\0${e.port}`;
+    const byLocal = new Map<string, LockedConnection>();
+    const byPeer = new Map<string, LockedConnection>();
+    for (const c of lock.connections) {
+      if (!byLocal.has(key(c.local))) byLocal.set(key(c.local), c);
+      if (!byPeer.has(key(c.peer))) byPeer.set(key(c.peer), c);
+    }
+    for (const socket of sockets) {
+      if (socket.peer || !socket.local) continue;
+      const local = key(socket.local);
+      const conn = byLocal.get(local) ?? byPeer.get(local);
+      if (conn) socket.peer = sameEndpoint(conn.local, socket.local) ? conn.peer : conn.local;
+    }
+    return { sockets, lock };
   }
-  return { sockets, lock };
 }
 
 /** What libsoccr re-sends from its 0xC114-marked raw socket when restoring this image state. */

@@ -14,7 +14,7 @@ function basename(doc: string): string {
 }
 
 function logLineRange(link: FinLink) {
-  const line = link.failure.analysis.log.lines[link.failure.line];
+  const line = link.failure.analysis.log.line(link.failure.line);
   return lineRange(link.failure.line, line.level?.span.start ?? 0, line.message.span.end);
 }
 

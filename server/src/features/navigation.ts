@@ -11,7 +11,7 @@ import { nodeAt, referencesTo, ruleSummary } from '../netfilter/iptables/query';
 
 /** The whole text of a log line after its prefixes. */
 function criuLineRange(a: CriuLogAnalysis, line: number) {
-  const l = a.log.lines[line];
+  const l = a.log.line(line);
   const start = l.level?.span.start ?? l.message.span.start;
   return { start: { line, character: start }, end: { line, character: l.message.span.end } };
 }
@@ -63,7 +63,7 @@ const outlineKinds: Record<OutlineItem['kind'], SymbolKind> = {
 };
 
 function outlineSymbol(a: CriuLogAnalysis, item: OutlineItem): DocumentSymbol {
-  const range = { start: { line: item.line, character: 0 }, end: { line: item.endLine, character: a.log.lines[item.endLine].message.span.end } };
+  const range = { start: { line: item.line, character: 0 }, end: { line: item.endLine, character: a.log.line(item.endLine).message.span.end } };
   return {
     name: item.name || '(empty)',
     ...(item.detail ? { detail: item.detail } : {}),

@@ -158,7 +158,7 @@ export function linkFindings(links: readonly FinLink[]): { related: Map<string, 
   for (const { failure, verdicts } of links) {
     const key = `${failure.doc}#${failure.line}`;
     const rel: RelatedLocation[] = [];
-    const logLine = failure.analysis.log.lines[failure.line];
+    const logLine = failure.analysis.log.line(failure.line);
     const logRange = lineRangeOf(failure.line, logLine.level?.span.start ?? 0, logLine.message.span.end);
     const where = `${basename(failure.doc)}:${failure.line + 1}`;
     if (!failure.packet) {
