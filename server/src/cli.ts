@@ -3,7 +3,9 @@
  * Exit codes: 0 no error finding, 1 at least one error finding, 2 usage or I/O error.
  */
 import { readFileSync } from 'node:fs';
-import { analyseDocuments, type SourceDocument } from './analysis';
+import { analyseModels, buildModel, type DocumentModel } from './analysis';
+import { readHead } from './core/lineFile';
+import { analyseCriuLogFile } from './criu/logFile';
 import { compareFindings } from './core/finding';
 import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
 import { formatText, formatTrace, summary, toReport, toSarif } from './cli/output';
@@ -80,21 +82,48 @@ function parseCheckArgs(args: string[]): CheckOptions {
   return options;
 }
 
-function check(options: CheckOptions): number {
-  const documents: SourceDocument[] = [];
-  for (const path of options.files) {
-    const text = readInput(path);
-    const language = options.language ?? detectLanguage(path, text);
+const ioError = (path: string, e: unknown) => new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+
+/**
+ * CRIU logs are streamed from disk, never read whole: `-v4` logs reach hundreds of MB, and the
+ * reader keeps only the lines the findings point at (the editor's large-log command does the same).
+ */
+async function readModel(path: string, forced: LanguageId | undefined): Promise<{ language: LanguageId; model: DocumentModel }> {
+  let language = forced;
+  if (!language) {
+    let head: string;
+    try {
+      head = readHead(path);
+    } catch (e) {
+      throw ioError(path, e);
+    }
+    language = detectLanguage(path, head);
     if (!language) throw new InputError(`cannot tell what ${path} is (not a CRIU log or a ruleset?); name it with --language`);
-    documents.push({ doc: path, language, text });
+  }
+  if (language !== 'criu-log') return { language, model: buildModel({ doc: path, language, text: readInput(path) }) };
+  let analysis;
+  try {
+    analysis = (await analyseCriuLogFile(path)).analysis;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw ioError(path, e);
+    throw e;
+  }
+  return { language, model: { language, criu: analysis } };
+}
+
+async function check(options: CheckOptions): Promise<number> {
+  const documents: { doc: string; language: LanguageId; model: DocumentModel }[] = [];
+  try {
+    for (const path of options.files) documents.push({ doc: path, ...(await readModel(path, options.language)) });
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    return internalError(options.files, e);
   }
   let findings;
   try {
-    findings = analyseDocuments(documents).sort(compareFindings);
+    findings = analyseModels(documents).findings.sort(compareFindings);
   } catch (e) {
-    // A bug of ours, never the user's input: say so plainly rather than with a bare stack trace.
-    process.stderr.write(`criu-lens: internal error while analysing ${documents.map((d) => d.doc).join(', ')}: ${e instanceof Error ? e.stack ?? e.message : String(e)}\nPlease report it with the input file.\n`);
-    return 2;
+    return internalError(options.files, e);
   }
   const files = documents.map((d) => ({ path: d.doc, language: d.language }));
   if (options.format === 'json') {
@@ -106,6 +135,12 @@ function check(options: CheckOptions): number {
     process.stderr.write(summary(files.length, findings) + '\n');
   }
   return findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+/** A bug of ours, never the user's input: say so plainly rather than with a bare stack trace. */
+function internalError(files: readonly string[], e: unknown): number {
+  process.stderr.write(`criu-lens: internal error while analysing ${files.join(', ')}: ${e instanceof Error ? e.stack ?? e.message : String(e)}\nPlease report it with the input file.\n`);
+  return 2;
 }
 
 function trace(args: string[]): number {
@@ -156,7 +191,7 @@ function trace(args: string[]): number {
   return 0;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage + '\n');
@@ -167,7 +202,7 @@ function main(argv: string[]): number {
     return 0;
   }
   try {
-    if (command === 'check') return check(parseCheckArgs(rest));
+    if (command === 'check') return await check(parseCheckArgs(rest));
     if (command === 'trace') return trace(rest);
     throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
   } catch (e) {
@@ -181,4 +216,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

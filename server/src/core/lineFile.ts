@@ -5,7 +5,7 @@
  * terminator opens no extra line), so a streamed file has the same lines as the same file read
  * whole. Each line is decoded on its own: a string kept from it holds that line, not a chunk.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 
 const LF = 10;
 const CR = 13;
@@ -187,4 +187,22 @@ export async function readLineRange(path: string, index: LineIndex, from: number
     stream.destroy();
   }
   return out;
+}
+
+/**
+ * The first `maxBytes` of a file as text, cut after its last complete line when it is longer:
+ * enough to tell a file's language (core/language.ts looks at the first 200 lines).
+ */
+export function readHead(path: string, maxBytes = 256 * 1024): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    const read = readSync(fd, buffer, 0, maxBytes, 0);
+    const bytes = buffer.subarray(0, read);
+    if (read < maxBytes) return bytes.toString('utf8');
+    const cut = Math.max(bytes.lastIndexOf(LF), bytes.lastIndexOf(CR));
+    return bytes.subarray(0, cut < 0 ? read : cut + 1).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
