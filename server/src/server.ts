@@ -3,13 +3,19 @@
  * Transport comes from the command line (`--stdio`, `--node-ipc`, `--socket=N`), so the
  * VS Code client can use IPC while other editors speak stdio.
  */
-import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, FileChangeType, CodeLensRefreshRequest, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, ErrorCodes, LSPErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, FileChangeType, CodeLensRefreshRequest, type CancellationToken, type InitializeResult } from 'vscode-languageserver/node';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { readHead, readLineRange, type LineIndex } from './core/lineFile';
+import { detectLanguage } from './core/language';
+import { analyseCriuLogFile } from './criu/logFile';
+import { summarise, type Summary } from './summary';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyseModels, buildModel, type DocumentModel } from './analysis';
+import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis } from './analysis';
 import type { LanguageId } from './core/language';
 import { defaultIndexOptions, indexFolders, matchesIndex, readIndexedFile, type IndexOptions } from './link/workspaceIndex';
 import type { FinLink } from './link/finLink';
@@ -76,7 +82,7 @@ function reindex(): void {
   indexed.clear();
   for (const f of files) addIndexed(pathToFileURL(f.path).href, f.language, f.text, f.mtimeMs);
   for (const s of skipped) connection.console.info(`criu-lens: not indexed ${s.path}: ${s.reason}`);
-  if (files.length) validateAll();
+  if (files.length) void validateAll();
 }
 
 function addIndexed(uri: string, language: LanguageId, text: string, version: number): void {
@@ -88,6 +94,11 @@ connection.onDidChangeWatchedFiles((p) => {
   let changed = false;
   for (const change of p.changes) {
     if (!change.uri.startsWith('file:')) continue;
+    if (largeLogs.delete(change.uri)) {
+      // Its findings were read from the old content: withdraw them until the command runs again.
+      void connection.sendDiagnostics({ uri: change.uri, diagnostics: [] });
+      changed = true;
+    }
     const path = fileURLToPath(change.uri);
     if (change.type === FileChangeType.Deleted) {
       changed = indexed.delete(change.uri) || changed;
@@ -100,7 +111,7 @@ connection.onDidChangeWatchedFiles((p) => {
       changed = true;
     } else changed = indexed.delete(change.uri) || changed;
   }
-  if (changed) validateAll();
+  if (changed) void validateAll();
 });
 
 const models = new DocumentModels();
@@ -116,31 +127,65 @@ function modelOf(uri: string): DocumentModel | undefined {
 let links: FinLink[] = [];
 
 /**
- * Publishes the diagnostics of every open document of ours. Findings that link documents
- * (a restore log and its dump log) change when either changes, so all are refreshed together;
- * models are cached per version, so unchanged documents are not re-parsed.
+ * CRIU logs analysed from disk by `criuLens/analyseLargeLog` (too big for the editor to sync):
+ * their findings take part in the links and are published like an open document's.
  */
-function validateAll(): void {
+const largeLogs = new Map<string, { model: DocumentModel; path: string; index: LineIndex; bytes: number; seconds: number }>();
+
+/** Lets queued messages (a newer edit, a cancellation) in before more work. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Every document of ours analysed together: open documents (parsed once per version), then
+ * large logs read from disk, then the workspace index. Findings that link documents (a restore
+ * log and its dump log, a log and a ruleset) change when either changes.
+ */
+function analyseWorkspace(): { open: { doc: string; version: number }[]; large: string[]; analysis: WorkspaceAnalysis } {
   const open = documents.all().flatMap((d) => {
     const model = modelOf(d.uri);
     return model ? [{ doc: d.uri, model, version: d.version }] : [];
   });
   const openUris = new Set(open.map((o) => o.doc));
-  const background = [...indexed].filter(([uri]) => !openUris.has(uri)).map(([doc, e]) => ({ doc, model: e.model }));
-  const analysis = analyseModels([...open, ...background]);
+  const large = [...largeLogs].filter(([uri]) => !openUris.has(uri)).map(([doc, e]) => ({ doc, model: e.model }));
+  const largeUris = new Set(large.map((l) => l.doc));
+  const background = [...indexed].filter(([uri]) => !openUris.has(uri) && !largeUris.has(uri)).map(([doc, e]) => ({ doc, model: e.model }));
+  const analysis = analyseModels([...open, ...large, ...background]);
+  return { open: open.map(({ doc, version }) => ({ doc, version })), large: large.map((l) => l.doc), analysis };
+}
+
+/** Bumped by every validation: an older one still parsing sees it and stops (a newer edit supersedes it). */
+let generation = 0;
+
+/**
+ * Publishes the diagnostics of every open document of ours and every large log. Documents whose
+ * model for the current version is not parsed yet are parsed one at a time, with a turn of the
+ * event loop before each, so an edit arriving meanwhile supersedes this validation instead of
+ * waiting for it, and stale diagnostics are never published.
+ */
+async function validateAll(): Promise<void> {
+  const mine = ++generation;
+  for (const d of documents.all()) {
+    if (!isLanguageId(d.languageId) || models.has(d.uri, d.languageId, d.version)) continue;
+    await turn();
+    if (mine !== generation) return;
+    modelOf(d.uri);
+  }
+  if (mine !== generation) return;
+  const { open, large, analysis } = analyseWorkspace();
   links = analysis.links;
   // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
   if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
-  // Diagnostics go to open documents only; indexed files still take part in the links.
-  for (const [uri, diagnostics] of diagnosticsByDocument(open.map((o) => o.doc), analysis.findings)) {
-    void connection.sendDiagnostics({ uri, version: open.find((o) => o.doc === uri)!.version, diagnostics });
+  // Diagnostics go to open documents and large logs; indexed files still take part in the links.
+  const versions = new Map(open.map((o) => [o.doc, o.version]));
+  for (const [uri, diagnostics] of diagnosticsByDocument([...versions.keys(), ...large], analysis.findings)) {
+    const version = versions.get(uri);
+    void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics });
   }
 }
 
-
 function validate(uri: string): void {
   pending.delete(uri);
-  validateAll();
+  void validateAll();
 }
 
 /** Documents analysed at least once: the first analysis (on open) is not debounced. */
@@ -164,24 +209,37 @@ documents.onDidClose((e) => {
   models.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   // Links to the closed document (dump ↔ restore) disappear from the others.
-  validateAll();
+  void validateAll();
 });
 
-const withModel = <T>(uri: string, empty: T, fn: (model: DocumentModel) => T): T => {
+/**
+ * Runs `fn` on the document's model unless the request was cancelled. When the current version
+ * is not parsed yet, queued messages go first: the client's cancellation of a request made stale
+ * by typing arrives before the parse, not after it.
+ */
+async function withModel<T>(uri: string, token: CancellationToken, empty: T, fn: (model: DocumentModel) => T): Promise<T> {
+  if (token.isCancellationRequested) return empty;
+  const document = documents.get(uri);
+  if (!document || !isLanguageId(document.languageId)) return empty;
+  if (!models.has(uri, document.languageId, document.version)) {
+    await turn();
+    if (token.isCancellationRequested) return empty;
+  }
   const model = modelOf(uri);
   return model ? fn(model) : empty;
-};
+}
 
-connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position, p.textDocument.uri, links)));
-connection.onDefinition((p) => {
+connection.onHover((p, token) => withModel(p.textDocument.uri, token, null, (m) => hover(m, p.position, p.textDocument.uri, links)));
+connection.onDefinition((p, token) => {
+  if (token.isCancellationRequested) return null;
   const fin = finDefinition(p.textDocument.uri, p.position.line, links);
-  return fin.length ? fin : withModel(p.textDocument.uri, null, (m) => definition(p.textDocument.uri, m, p.position));
+  return fin.length ? fin : withModel(p.textDocument.uri, token, null, (m) => definition(p.textDocument.uri, m, p.position));
 });
-connection.onCodeLens((p) => codeLenses(p.textDocument.uri, links));
-connection.onCodeAction((p) => codeActions(p, links));
-connection.onReferences((p) => withModel(p.textDocument.uri, [], (m) => references(p.textDocument.uri, m, p.position, p.context.includeDeclaration)));
-connection.onDocumentSymbol((p) => withModel(p.textDocument.uri, [], (m) => documentSymbols(m)));
-connection.onFoldingRanges((p) => withModel(p.textDocument.uri, [], (m) => foldingRanges(m)));
+connection.onCodeLens((p, token) => (token.isCancellationRequested ? [] : codeLenses(p.textDocument.uri, links)));
+connection.onCodeAction((p, token) => (token.isCancellationRequested ? [] : codeActions(p, links)));
+connection.onReferences((p, token) => withModel(p.textDocument.uri, token, [], (m) => references(p.textDocument.uri, m, p.position, p.context.includeDeclaration)));
+connection.onDocumentSymbol((p, token) => withModel(p.textDocument.uri, token, [], (m) => documentSymbols(m)));
+connection.onFoldingRanges((p, token) => withModel(p.textDocument.uri, token, [], (m) => foldingRanges(m)));
 connection.onWorkspaceSymbol((p) => {
   const rulesets: [string, IptablesRuleset][] = [];
   for (const document of documents.all()) {
@@ -208,6 +266,87 @@ connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; pac
   } catch (e) {
     if (e instanceof PacketSpecError) throw new ResponseError(ErrorCodes.InvalidParams, `packet: ${e.message}`);
     throw e;
+  }
+});
+
+/** What `criuLens/analyseLargeLog` answers. */
+export interface LargeLogResult {
+  uri: string;
+  lineCount: number;
+  bytes: number;
+  seconds: number;
+  /** Findings published for the file. */
+  findings: number;
+  summary: Summary;
+}
+
+/** Lines of context shown before the root cause in the summary (read again from disk). */
+const CONTEXT_LINES = 6;
+/** Progress is reported at most this often: a 389 MB log has hundreds of chunks. */
+const PROGRESS_INTERVAL_MS = 200;
+/** Analyses in flight, by uri: running the command again on the same file replaces the first. */
+const largeInFlight = new Map<string, AbortController>();
+
+/**
+ * `criuLens/analyseLargeLog` { uri }: reads a CRIU log from disk as a stream (VS Code does not
+ * sync files over 50 MB to extensions), with `$/progress` on a server-created token (cancellable,
+ * like the request itself), publishes its findings, and returns a summary whose line references
+ * are links into the file.
+ */
+connection.onRequest('criuLens/analyseLargeLog', async (p: { uri: string }, token: CancellationToken): Promise<LargeLogResult> => {
+  if (typeof p?.uri !== 'string' || !p.uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, 'uri must be a file: uri');
+  const path = fileURLToPath(p.uri);
+  let bytes: number;
+  let language;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ResponseError(ErrorCodes.InvalidParams, `${path} is not a file`);
+    bytes = stat.size;
+    language = detectLanguage(path, readHead(path));
+  } catch (e) {
+    if (e instanceof ResponseError) throw e;
+    throw new ResponseError(ErrorCodes.InvalidParams, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (language !== 'criu-log') throw new ResponseError(ErrorCodes.InvalidParams, `${basename(path)} does not look like a CRIU log${language ? ` (it reads as ${language})` : ''}`);
+
+  largeInFlight.get(p.uri)?.abort(new Error('superseded'));
+  const controller = new AbortController();
+  largeInFlight.set(p.uri, controller);
+  const progress = await connection.window.createWorkDoneProgress();
+  const cancel = () => controller.abort(new Error('cancelled'));
+  const subscriptions = [token.onCancellationRequested(cancel), progress.token.onCancellationRequested(cancel)];
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  progress.begin(`Analysing ${basename(path)}`, 0, `0 of ${mb(bytes)} MB`, true);
+  let reported = 0;
+  const started = performance.now();
+  try {
+    const file = await analyseCriuLogFile(path, {
+      signal: controller.signal,
+      onProgress: (read, total) => {
+        const now = performance.now();
+        if (now - reported < PROGRESS_INTERVAL_MS) return;
+        reported = now;
+        progress.report(total ? (100 * read) / total : 100, `${mb(read)} of ${mb(total)} MB`);
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const model: DocumentModel = { language: 'criu-log', criu: file.analysis };
+    largeLogs.set(p.uri, { model, path, index: file.index, bytes, seconds });
+    const { analysis } = analyseWorkspace();
+    void validateAll();
+    const root = file.analysis.run.rootCause;
+    const first = root ? Math.max(0, root.line - CONTEXT_LINES + 1) : 0;
+    const context = root ? { first, lines: await readLineRange(path, file.index, first, root.line - first + 1) } : undefined;
+    const summary = summarise({ doc: p.uri, name: path, analysis: file.analysis, findings: analysis.findings, links: analysis.links, bytes, seconds, ...(context ? { context } : {}) });
+    return { uri: p.uri, lineCount: file.analysis.log.lineCount, bytes, seconds, findings: analysis.findings.filter((f) => f.doc === p.uri).length, summary };
+  } catch (e) {
+    if (controller.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, `analysis of ${basename(path)} ${(controller.signal.reason as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code) throw new ResponseError(ErrorCodes.InvalidParams, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`);
+    throw e;
+  } finally {
+    for (const s of subscriptions) s.dispose();
+    if (largeInFlight.get(p.uri) === controller) largeInFlight.delete(p.uri);
+    progress.done();
   }
 });
 
