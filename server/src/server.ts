@@ -10,6 +10,7 @@ import { readHead, readLineRange, type LineIndex } from './core/lineFile';
 import { detectLanguage } from './core/language';
 import { analyseCriuLogFile } from './criu/logFile';
 import { summarise, type Summary } from './summary';
+import { Debouncer, Generations, turn } from './validation';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
@@ -34,7 +35,6 @@ const documents = new TextDocuments(TextDocument);
 
 /** Typing in a big log should not re-analyse it on every keystroke. */
 const CHANGE_DEBOUNCE_MS = 150;
-const pending = new Map<string, NodeJS.Timeout>();
 
 const initializeResult: InitializeResult = {
   capabilities: {
@@ -132,8 +132,6 @@ let links: FinLink[] = [];
  */
 const largeLogs = new Map<string, { model: DocumentModel; path: string; index: LineIndex; bytes: number; seconds: number }>();
 
-/** Lets queued messages (a newer edit, a cancellation) in before more work. */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Every document of ours analysed together: open documents (parsed once per version), then
@@ -153,59 +151,45 @@ function analyseWorkspace(): { open: { doc: string; version: number }[]; large: 
   return { open: open.map(({ doc, version }) => ({ doc, version })), large: large.map((l) => l.doc), analysis };
 }
 
-/** Bumped by every validation: an older one still parsing sees it and stops (a newer edit supersedes it). */
-let generation = 0;
+/** Every validation and every edit bumps it: an older validation still parsing sees it and stops. */
+const generations = new Generations();
 
 /**
  * Publishes the diagnostics of every open document of ours and every large log. Documents whose
- * model for the current version is not parsed yet are parsed one at a time, with a turn of the
- * event loop before each, so an edit arriving meanwhile supersedes this validation instead of
+ * model for the current version is not parsed yet are parsed one at a time, with turns of the
+ * event loop around each, so an edit arriving meanwhile supersedes this validation instead of
  * waiting for it, and stale diagnostics are never published.
  */
 async function validateAll(): Promise<void> {
-  const mine = ++generation;
-  for (const d of documents.all()) {
-    if (!isLanguageId(d.languageId) || models.has(d.uri, d.languageId, d.version)) continue;
-    await turn();
-    if (mine !== generation) return;
-    modelOf(d.uri);
-  }
-  if (mine !== generation) return;
-  const { open, large, analysis } = analyseWorkspace();
-  links = analysis.links;
-  // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
-  if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
-  // Diagnostics go to open documents and large logs; indexed files still take part in the links.
-  const versions = new Map(open.map((o) => [o.doc, o.version]));
-  for (const [uri, diagnostics] of diagnosticsByDocument([...versions.keys(), ...large], analysis.findings)) {
-    const version = versions.get(uri);
-    void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics });
-  }
+  const parses = documents.all().flatMap((d) => {
+    const language = d.languageId;
+    return isLanguageId(language) && !models.has(d.uri, language, d.version) ? [() => void modelOf(d.uri)] : [];
+  });
+  await generations.run(parses, () => {
+    const { open, large, analysis } = analyseWorkspace();
+    links = analysis.links;
+    // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
+    if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
+    // Diagnostics go to open documents and large logs; indexed files still take part in the links.
+    const versions = new Map(open.map((o) => [o.doc, o.version]));
+    for (const [uri, diagnostics] of diagnosticsByDocument([...versions.keys(), ...large], analysis.findings)) {
+      const version = versions.get(uri);
+      void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics });
+    }
+  });
 }
 
-function validate(uri: string): void {
-  pending.delete(uri);
-  void validateAll();
-}
-
-/** Documents analysed at least once: the first analysis (on open) is not debounced. */
-const seen = new Set<string>();
+/** The first analysis (on open) is immediate; later ones wait for a pause in typing. */
+const debouncer = new Debouncer(CHANGE_DEBOUNCE_MS, () => void validateAll());
 
 // TextDocuments fires onDidChangeContent for didOpen too, so this one handler covers both.
 documents.onDidChangeContent((e) => {
-  const uri = e.document.uri;
-  clearTimeout(pending.get(uri));
-  if (!seen.has(uri)) {
-    seen.add(uri);
-    validate(uri);
-    return;
-  }
-  pending.set(uri, setTimeout(() => validate(uri), CHANGE_DEBOUNCE_MS));
+  // Any validation in flight now reads an old version: it stops, the one scheduled here replaces it.
+  generations.bump();
+  debouncer.changed(e.document.uri);
 });
 documents.onDidClose((e) => {
-  clearTimeout(pending.get(e.document.uri));
-  pending.delete(e.document.uri);
-  seen.delete(e.document.uri);
+  debouncer.forget(e.document.uri);
   models.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   // Links to the closed document (dump ↔ restore) disappear from the others.

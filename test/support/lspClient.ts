@@ -23,6 +23,10 @@ export class ServerUnderTest {
   readonly stderr: string[] = [];
   private readonly waiters: { uri: string; resolve: (p: PublishedDiagnostics) => void }[] = [];
   private readonly published: PublishedDiagnostics[] = [];
+  /** Every `$/progress` the server sent, in order, and every token it asked to create. */
+  readonly progress: { token: string | number; value: { kind: string; title?: string; message?: string; percentage?: number; cancellable?: boolean } }[] = [];
+  readonly progressTokens: (string | number)[] = [];
+  private progressListener: ((p: ServerUnderTest['progress'][number]) => void) | undefined;
 
   constructor() {
     this.process = spawn(process.execPath, [join(distDir, 'server.js'), '--stdio'], { stdio: 'pipe' });
@@ -33,14 +37,36 @@ export class ServerUnderTest {
       if (i >= 0) this.waiters.splice(i, 1)[0].resolve(p);
       else this.published.push(p);
     });
+    this.connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      this.progressTokens.push(p.token);
+      return null;
+    });
+    this.connection.onNotification('$/progress', (p: ServerUnderTest['progress'][number]) => {
+      this.progress.push(p);
+      this.progressListener?.(p);
+    });
+    // Servers may ask for lens refreshes and configuration; answer as a plain editor would.
+    this.connection.onRequest('workspace/codeLens/refresh', () => null);
     this.connection.listen();
   }
 
-  async initialize(workspaceFolders: string[] = []): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
+  /** Calls `listener` for each `$/progress` from now on. */
+  onProgress(listener: (p: ServerUnderTest['progress'][number]) => void): void {
+    this.progressListener = listener;
+  }
+
+  /** Every diagnostics notification for `uri` already received and not yet taken. */
+  takeAll(uri: string): PublishedDiagnostics[] {
+    const taken = this.published.filter((p) => p.uri === uri);
+    for (let i = this.published.length - 1; i >= 0; i--) if (this.published[i].uri === uri) this.published.splice(i, 1);
+    return taken;
+  }
+
+  async initialize(workspaceFolders: string[] = [], capabilities: Record<string, unknown> = {}): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
-      capabilities: {},
+      capabilities,
       workspaceFolders: workspaceFolders.length ? workspaceFolders.map((uri) => ({ uri, name: uri })) : null,
     });
     await this.connection.sendNotification('initialized', {});
@@ -49,6 +75,11 @@ export class ServerUnderTest {
 
   open(uri: string, languageId: string, text: string, version = 1): Promise<void> {
     return this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version, text } });
+  }
+
+  /** An incremental edit: `text` replaces the range (positions as LSP counts them). */
+  change(uri: string, version: number, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): Promise<void> {
+    return this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text }] });
   }
 
   /** The next diagnostics published for `uri` (or one already received and not yet taken). */

@@ -6,6 +6,7 @@
  * whole. Each line is decoded on its own: a string kept from it holds that line, not a chunk.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { turn } from './turn';
 
 const LF = 10;
 const CR = 13;
@@ -130,8 +131,7 @@ export interface ReadLinesOptions {
   chunkBytes?: number;
 }
 
-/** Yields to the event loop so that a cancellation (or any other message) can arrive. */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 
 /**
  * Reads every line of `path`, in order, without holding the file: `onLine` gets each line's text
