@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DocumentModels, EDIT_CACHE_MAX_LINES } from '../../server/src/documentModels';
+import { splitLines } from '../../server/src/core/text';
+
+const rule = (i: number) => `-A INPUT -s 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32 -p tcp --dport ${1 + (i % 60000)} -j DROP`;
+const dump = (rules: number, edit = -1) =>
+  ['*filter', ':INPUT ACCEPT [0:0]', ...Array.from({ length: rules }, (_, i) => (i === edit ? `${rule(i)} -m comment --comment edited` : rule(i))), 'COMMIT', ''].join('\n');
+const rulesOf = (m: ReturnType<DocumentModels['get']>) => (m.language === 'iptables-save' ? m.ruleset.tables[0].chains.get('INPUT')!.rules.map((r) => r.matches.map((x) => x.module).join(',')) : []);
+
+test('a ruleset keeps the parsed lines of its current version only: edited-away lines go', () => {
+  const models = new DocumentModels();
+  const v1 = dump(200);
+  const m1 = models.get('u', 'iptables-save', 1, () => v1);
+  assert.equal(models.cachedLines('u'), new Set(splitLines(v1)).size);
+  assert.equal(models.get('u', 'iptables-save', 1, () => { throw new Error('same version: no parse'); }), m1);
+  for (let v = 2; v <= 6; v++) {
+    const text = dump(200, v * 10);
+    const m = models.get('u', 'iptables-save', v, () => text);
+    assert.equal(models.cachedLines('u'), new Set(splitLines(text)).size, `version ${v}: the cache holds this version's lines, not the edited-away ones`);
+    assert.deepEqual(rulesOf(m)[v * 10], 'tcp,comment', 'the edited line was parsed again');
+  }
+});
+
+test(`a ruleset over ${EDIT_CACHE_MAX_LINES} lines keeps no parsed lines between edits, and parses the same`, () => {
+  const models = new DocumentModels();
+  const text = dump(EDIT_CACHE_MAX_LINES + 10, 7);
+  const m = models.get('big', 'iptables-save', 1, () => text);
+  assert.equal(models.cachedLines('big'), 0);
+  const rules = rulesOf(m);
+  assert.equal(rules.length, EDIT_CACHE_MAX_LINES + 10);
+  assert.equal(rules[7], 'tcp,comment');
+});
