@@ -2,6 +2,8 @@ import type { Finding } from './core/finding';
 import type { LanguageId } from './core/language';
 import { analyseCriuLog, type CriuLogAnalysis } from './criu/analyse';
 import { criuLogFindings } from './criu/findings';
+import { LineShapes } from './criu/lineShapes';
+import { analyseCriuText } from './criu/logModel';
 import { pairingFindings, pairLogs } from './criu/pairing';
 import { finFailures, linkFindings, linkFinFailures, type FinLink } from './link/finLink';
 import { iptablesFindings } from './netfilter/iptables/findings';
@@ -25,12 +27,14 @@ export type DocumentModel =
 /** Per-document memory kept between edits by a long-lived caller (the server). */
 export interface ParseCache {
   iptablesLines?: Map<string, DumpLine>;
+  /** The CRIU line starts learned from earlier versions (bounded: lineShapes.ts MAX_NODES). */
+  criuShapes?: LineShapes;
 }
 
 export function buildModel(document: SourceDocument, cache?: ParseCache): DocumentModel {
   switch (document.language) {
     case 'criu-log':
-      return { language: 'criu-log', criu: analyseCriuLog(document.text) };
+      return { language: 'criu-log', criu: cache ? analyseCriuText(document.text, (cache.criuShapes ??= new LineShapes())) : analyseCriuLog(document.text) };
     case 'iptables-save':
       return { language: 'iptables-save', ruleset: parseIptablesSave(document.text, { cache: cache?.iptablesLines }) };
     case 'nftables':

@@ -57,6 +57,7 @@ export class DocumentModels {
     if (entry && entry.version === version && entry.language === language) return entry.model;
     const source = text();
     const cache: ParseCache = {};
+    if (language === 'criu-log' && entry?.language === language && entry.cache.criuShapes) cache.criuShapes = entry.cache.criuShapes;
     if (language === 'iptables-save' && countLines(source, EDIT_CACHE_MAX_LINES) <= EDIT_CACHE_MAX_LINES) {
       cache.iptablesLines = (entry?.language === language && entry.cache.iptablesLines) || new Map();
     }

@@ -2,6 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DocumentModels, EDIT_CACHE_MAX_LINES } from '../../server/src/documentModels';
 import { splitLines } from '../../server/src/core/text';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyseCriuLog } from '../../server/src/criu/analyse';
+import { criuLogFindings } from '../../server/src/criu/findings';
+import { examplesDir } from '../support/paths';
 
 const rule = (i: number) => `-A INPUT -s 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32 -p tcp --dport ${1 + (i % 60000)} -j DROP`;
 const dump = (rules: number, edit = -1) =>
@@ -30,4 +35,18 @@ test(`a ruleset over ${EDIT_CACHE_MAX_LINES} lines keeps no parsed lines between
   const rules = rulesOf(m);
   assert.equal(rules.length, EDIT_CACHE_MAX_LINES + 10);
   assert.equal(rules[7], 'tcp,comment');
+});
+
+test('a CRIU log keeps the line starts it learned across edits, and reads each version as a fresh parse would', () => {
+  const models = new DocumentModels();
+  const log = readFileSync(join(examplesDir, 'restore.log'), 'utf8');
+  const versions = [log, `(00.000001) a new first line\n${log}`, log.replace('Restoring FAILED.', 'Restore finished successfully'), log.split('\n').slice(0, 300).join('\n')];
+  versions.forEach((text, i) => {
+    const model = models.get('log', 'criu-log', i + 1, () => text);
+    assert.equal(model.language, 'criu-log');
+    if (model.language !== 'criu-log') return;
+    const fresh = analyseCriuLog(text);
+    assert.deepEqual(JSON.parse(JSON.stringify(criuLogFindings('log', model.criu))), JSON.parse(JSON.stringify(criuLogFindings('log', fresh))), `version ${i + 1}`);
+    assert.deepEqual(model.criu.log.lines.map((l) => l.shape), fresh.log.lines.map((l) => l.shape), `version ${i + 1}: line shapes`);
+  });
 });

@@ -31,8 +31,9 @@ const node = (code: number): Node => ({ code, next: undefined, more: undefined, 
 const blind = (c: number) => (c >= 48 && c <= 57 ? 48 : c);
 
 /**
- * Shapes of the lines of one log. Lines are read in place: from one text holding the whole log,
- * or one string per line when the log is streamed from disk.
+ * Shapes of lines, learned from the line starts seen so far. What it learns depends only on the
+ * characters of lines, so one instance serves every version of a document. Lines are read in
+ * place: from one text holding the whole log, or one string per line when streamed from disk.
  */
 export class LineShapes {
   private readonly root = node(-1);

@@ -42,7 +42,7 @@ export interface CriuLogAnalysis {
  * the analysis refers to, so memory follows the findings, not the size of the log.
  */
 export class CriuLogReader {
-  private readonly shapes = new LineShapes();
+  private readonly shapes: LineShapes;
   private readonly run = new RunReader();
   private readonly sockets = new SocketReader();
   private readonly header: LogHeader = {};
@@ -51,8 +51,13 @@ export class CriuLogReader {
   private last: LogLine | undefined;
   private count = 0;
 
-  constructor(options: { keepAllLines: boolean }) {
+  /**
+   * `shapes` may come from an earlier version of the same document: the line starts it learned
+   * are not parsed again, so after an edit the grammar runs only for lines that start anew.
+   */
+  constructor(options: { keepAllLines: boolean; shapes?: LineShapes }) {
     if (options.keepAllLines) this.all = [];
+    this.shapes = options.shapes ?? new LineShapes();
   }
 
   get lineCount(): number {
@@ -105,8 +110,8 @@ export class CriuLogReader {
 }
 
 /** Analyses a log held in memory; it keeps every line (the editor's features read any of them). */
-export function analyseCriuText(text: string): CriuLogAnalysis {
-  const reader = new CriuLogReader({ keepAllLines: true });
+export function analyseCriuText(text: string, shapes?: LineShapes): CriuLogAnalysis {
+  const reader = new CriuLogReader({ keepAllLines: true, ...(shapes ? { shapes } : {}) });
   // lineOffsets splits as splitLines does; each line is read in place in `text`.
   for (const [start, end] of lineOffsets(text)) reader.push(text, start, end);
   return reader.finish();
