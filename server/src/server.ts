@@ -132,7 +132,6 @@ let links: FinLink[] = [];
  */
 const largeLogs = new Map<string, { model: DocumentModel; path: string; index: LineIndex; bytes: number; seconds: number }>();
 
-
 /**
  * Every document of ours analysed together: open documents (parsed once per version), then
  * large logs read from disk, then the workspace index. Findings that link documents (a restore
