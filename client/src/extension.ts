@@ -8,7 +8,7 @@ import { captureRules } from './capture';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 /** Language ids the server understands (package.json contributes the ones with a grammar). */
-export const LANGUAGES = ['criu-log', 'iptables-save', 'nftables'] as const;
+export const LANGUAGES = ['criu-log', 'iptables-save', 'nftables', 'kernel-trace'] as const;
 
 let client: LanguageClient | undefined;
 

@@ -13,6 +13,7 @@ import { analyseModels, buildModel, type DocumentModel } from './analysis';
 import type { LanguageId } from './core/language';
 import { defaultIndexOptions, indexFolders, matchesIndex, readIndexedFile, type IndexOptions } from './link/workspaceIndex';
 import type { FinLink } from './link/finLink';
+import type { KernelLinks } from './link/kernelEvidence';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import type { IptablesRuleset } from './netfilter/iptables/model';
@@ -114,6 +115,8 @@ function modelOf(uri: string): DocumentModel | undefined {
 
 /** The EPERM ↔ rule links of the last analysis, for lenses and definitions. */
 let links: FinLink[] = [];
+/** Kernel evidence of the last analysis, for the EPERM hover. */
+let kernelLinks: KernelLinks | undefined;
 
 /**
  * Publishes the diagnostics of every open document of ours. Findings that link documents
@@ -129,6 +132,7 @@ function validateAll(): void {
   const background = [...indexed].filter(([uri]) => !openUris.has(uri)).map(([doc, e]) => ({ doc, model: e.model }));
   const analysis = analyseModels([...open, ...background]);
   links = analysis.links;
+  kernelLinks = analysis.kernel;
   // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
   if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
   // Diagnostics go to open documents only; indexed files still take part in the links.
@@ -172,7 +176,7 @@ const withModel = <T>(uri: string, empty: T, fn: (model: DocumentModel) => T): T
   return model ? fn(model) : empty;
 };
 
-connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position, p.textDocument.uri, links)));
+connection.onHover((p) => withModel(p.textDocument.uri, null, (m) => hover(m, p.position, p.textDocument.uri, links, kernelLinks)));
 connection.onDefinition((p) => {
   const fin = finDefinition(p.textDocument.uri, p.position.line, links);
   return fin.length ? fin : withModel(p.textDocument.uri, null, (m) => definition(p.textDocument.uri, m, p.position));
