@@ -51,7 +51,8 @@ export function evidenceMessage(e: Evidence): string {
   }
 }
 
-const SEVERITY: Record<Evidence['kind'], Finding['severity']> = {
+/** Each kind of evidence is one code, `ktrace.<kind>`, with this severity. */
+export const evidenceSeverity: Record<Evidence['kind'], Finding['severity']> = {
   'netfilter-drop': 'warning',
   'skb-drop': 'information',
   'mark-match': 'information',
@@ -64,7 +65,7 @@ export function evidenceFinding(doc: string, e: Evidence): Finding {
   return {
     doc,
     range: e.range,
-    severity: e.kind === 'mark-match' && !e.matched ? 'hint' : SEVERITY[e.kind],
+    severity: e.kind === 'mark-match' && !e.matched ? 'hint' : evidenceSeverity[e.kind],
     code: `ktrace.${e.kind}`,
     message: evidenceMessage(e),
     related: e.kind === 'rule-drop' ? [{ doc, range: e.ruleRange, message: e.policy ? 'the chain policy' : 'the rule as the kernel printed it' }] : [],
