@@ -49,7 +49,7 @@ export function ruleSpec(rule: Rule): string {
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** The rules an xtables-monitor TRACE names: the same table, chain and text; else that chain's DROP rules. */
-function tracedRules(ruleset: IptablesRuleset, e: Extract<Evidence, { kind: 'rule-drop' }>): { rules: Rule[]; exact: boolean } {
+export function tracedRules(ruleset: IptablesRuleset, e: Extract<Evidence, { kind: 'rule-drop' }>): { rules: Rule[]; exact: boolean } {
   const chain = ruleset.tables.find((t) => t.name === e.table)?.chains.get(e.chain);
   if (!chain) return { rules: [], exact: false };
   if (e.policy) return { rules: [], exact: false };
