@@ -22,6 +22,8 @@ import { codeActions } from './features/codeActions';
 import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
+import { formatReplay, replay, replayPacketOf } from './replay/replay';
+import { readFileSync } from 'node:fs';
 import { version } from '../../package.json';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -213,6 +215,33 @@ connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; pac
     if (e instanceof PacketSpecError) throw new ResponseError(ErrorCodes.InvalidParams, `packet: ${e.message}`);
     throw e;
   }
+});
+
+/**
+ * `criuLens/replay` ("Confirm with the kernel"): params { uri, line } of an EPERM line. Replays its
+ * packet against each known ruleset in a throw-away network namespace; answers { ok, text } or
+ * { ok: false, reason } (not root, tools missing, packet not fully known). Never touches the host's ruleset.
+ */
+connection.onRequest('criuLens/replay', async (p: { uri: string; line: number }) => {
+  const link = links.find((l) => l.failure.doc === p.uri && l.failure.line === p.line);
+  if (!link) return { ok: false, reason: 'no failed FIN send is known on that line' };
+  const packet = replayPacketOf(link.failure.packet);
+  if (typeof packet === 'string') return { ok: false, reason: `cannot replay: ${packet}` };
+  if (!link.verdicts.length) return { ok: false, reason: 'no ruleset of this node is open or in the workspace' };
+  const texts: string[] = [];
+  for (const { ruleset } of link.verdicts) {
+    const open = documents.get(ruleset.doc);
+    let text: string;
+    try {
+      text = open ? open.getText() : readFileSync(fileURLToPath(ruleset.doc), 'utf8');
+    } catch (e) {
+      return { ok: false, reason: `cannot read ${ruleset.doc}: ${(e as Error).message}` };
+    }
+    const result = await replay(ruleset, text, packet);
+    if (!result.ok) return { ok: false, reason: result.reason };
+    texts.push(`# ${decodeURIComponent(ruleset.doc.replace(/^.*\//, ''))}\n\n${formatReplay(result.outcome)}`);
+  }
+  return { ok: true, text: texts.join('\n') };
 });
 
 documents.listen(connection);

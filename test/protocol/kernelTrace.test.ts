@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ServerUnderTest, type PublishedDiagnostics } from '../support/lspClient';
 import { examplesDir, repoRoot } from '../support/paths';
+import { replayUnavailable } from '../../server/src/replay/replay';
 
 type Diag = PublishedDiagnostics['diagnostics'][number] & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
 
@@ -70,5 +71,42 @@ test('kernel-trace over LSP: diagnostics, hover, symbols, folding; the EPERM lin
   assert.match(epermHover.contents.value, /xtables-monitor --trace/, 'the missing TRACE capture, with its commands');
   assert.match(epermHover.contents.value, /nf_conntrack_count/, 'the missing conntrack check');
 
+  assert.equal(await server.shutdown(), 0);
+});
+
+test('Confirm with the kernel over LSP: a code action on the EPERM line, and criuLens/replay answers with the kernel beside the evaluator', async (t) => {
+  const restore = file(join(examplesDir, 'restore.log'));
+  const dump = file(join(examplesDir, 'dump.log'));
+  const rules = file(join(examplesDir, 'iptables.rules'));
+  const server = new ServerUnderTest();
+  t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
+  await server.initialize();
+  await server.open(restore.uri, 'criu-log', restore.text);
+  await server.open(dump.uri, 'criu-log', dump.text);
+  await server.open(rules.uri, 'iptables-save', rules.text);
+  await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  const epermLine = restore.lines.findIndex((l) => /Unable to send a fin packet/.test(l));
+  const actions = (await server.connection.sendRequest('textDocument/codeAction', {
+    textDocument: { uri: restore.uri },
+    range: { start: { line: epermLine, character: 0 }, end: { line: epermLine, character: 0 } },
+    context: { diagnostics: [] },
+  })) as { title: string; command?: { command: string; arguments: [string, number] } }[];
+  assert.equal(actions.length, 1);
+  assert.match(actions[0].title, /^Confirm with the kernel/);
+  assert.deepEqual(actions[0].command?.arguments, [restore.uri, epermLine]);
+  assert.equal(actions[0].command?.command, 'criuLens.confirmWithKernel');
+
+  const result = (await server.connection.sendRequest('criuLens/replay', { uri: restore.uri, line: epermLine })) as { ok: boolean; text?: string; reason?: string };
+  const unavailable = replayUnavailable();
+  if (unavailable) {
+    assert.equal(result.ok, false);
+    assert.match(result.reason!, /cannot confirm with the kernel: .*Nothing was changed\./);
+  } else {
+    assert.equal(result.ok, true, result.reason);
+    assert.match(result.text!, /Kernel: {4}sendto → EPERM\n {11}DROP in filter:KUBE-FIREWALL: .* = filter\/KUBE-FIREWALL rule 1 \(iptables\.rules:76\)/);
+    assert.match(result.text!, /Agree: {5}yes/);
+  }
+  const elsewhere = (await server.connection.sendRequest('criuLens/replay', { uri: restore.uri, line: 0 })) as { ok: boolean; reason?: string };
+  assert.deepEqual(elsewhere, { ok: false, reason: 'no failed FIN send is known on that line' });
   assert.equal(await server.shutdown(), 0);
 });
