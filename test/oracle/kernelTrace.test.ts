@@ -35,9 +35,14 @@ COMMIT
 
 const tool = (name: string) => spawnSync(name, ['--version'], { encoding: 'utf8' }).error === undefined;
 
-function send(ns: string): string {
+/** Sends the packet; `pid` is the sender's (`ip netns exec` execs the command in place). */
+function sendWithPid(ns: string): { answer: string; pid: number } {
   const r = spawnSync('ip', ['netns', 'exec', ns, 'python3', sendRaw, ...PACKET.split(' ')], { encoding: 'utf8' });
-  return r.stdout.trim() || r.stderr.trim();
+  return { answer: r.stdout.trim() || r.stderr.trim(), pid: r.pid };
+}
+
+function send(ns: string): string {
+  return sendWithPid(ns).answer;
 }
 
 /**
@@ -153,10 +158,10 @@ test('skb:kfree_skb via a tracefs instance: reason NETFILTER_DROP for the marked
         const enable = join(instance, 'events', 'skb', 'kfree_skb', 'enable');
         if (!existsSync(enable)) return 'this kernel has no skb:kfree_skb event';
         writeFileSync(enable, '1');
-        const sent = send(ns);
+        const sent = sendWithPid(ns);
         writeFileSync(enable, '0');
         const text = readFileSync(join(instance, 'trace'), 'utf8');
-        return { sent, text };
+        return { sent: sent.answer, pid: sent.pid, text };
       } finally {
         rmdirSync(instance);
       }
@@ -165,8 +170,8 @@ test('skb:kfree_skb via a tracefs instance: reason NETFILTER_DROP for the marked
   if (typeof result === 'string') return t.skip(result);
   assert.equal(result.sent, 'EPERM');
   const trace = parseKernelTrace(result.text);
-  // Other tasks free packets all the time: keep the sender's events.
-  const ours = trace.lines.map((l, i) => ({ l, i })).filter(({ l }) => l.kind === 'event' && l.name === 'kfree_skb' && l.task.startsWith('python3'));
+  // Other tasks (other tests' senders too) free packets all the time: keep our sender's events.
+  const ours = trace.lines.map((l, i) => ({ l, i })).filter(({ l }) => l.kind === 'event' && l.name === 'kfree_skb' && l.pid === result.pid);
   assert.ok(ours.length >= 1, `no kfree_skb event of the sender:\n${result.text.slice(-2000)}`);
   const drops = of(kernelEvidence(trace), 'netfilter-drop').filter((d) => ours.some((o) => o.i === d.line));
   assert.equal(drops.length, 1, result.text.slice(-2000));
