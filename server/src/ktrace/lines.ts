@@ -39,9 +39,18 @@ export type TraceLine =
   | { kind: 'dmesg'; timestamp: number | null; message: string; messageStart: number }
   | { kind: 'sysctl'; key: string; keySpan: Span; value: string; valueSpan: Span };
 
-/** Parses one line (without its terminator); never fails: unknown lines are `text`. */
+/** function_graph (`  1) `, `12.5 |  1) `) and trace-event (`task-pid [001]`) lines, told apart cheaply. */
+const GRAPH_START = /^\s*(\d+\.\d+\s*\|\s*)?\d+\)/;
+const EVENT_START = /-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d+\]/;
+
+/**
+ * Parses one line (without its terminator); never fails: unknown lines are `text`. Captures run to
+ * hundreds of thousands of lines, so a glance at the line picks the start rule whose shape it most
+ * likely has; every start rule still accepts any line.
+ */
 export function parseTraceLine(text: string): TraceLine {
-  return parse(text, { startRule: 'Line' }) as TraceLine;
+  const startRule = GRAPH_START.test(text) ? 'GraphLine' : EVENT_START.test(text) ? 'EventLine' : 'OtherLine';
+  return parse(text, { startRule }) as TraceLine;
 }
 
 /** `key=value` fields of an event's arguments (`skbaddr=… protocol=2048 location=…`), with columns. */
