@@ -53,6 +53,17 @@ export function parseTraceLine(text: string): TraceLine {
   return parse(text, { startRule }) as TraceLine;
 }
 
+/**
+ * Every line of a document, split as core/text's splitLines() splits them (LF, CRLF or CR; a final
+ * terminator opens no extra line), in one grammar call: peggy sets up its parser state per call,
+ * which costs more than parsing one line.
+ */
+export function parseTraceDocument(text: string, lineCount: number): TraceLine[] {
+  const lines = parse(text, { startRule: 'Document' }) as TraceLine[];
+  lines.length = Math.min(lines.length, lineCount);
+  return lines;
+}
+
 /** `key=value` fields of an event's arguments (`skbaddr=… protocol=2048 location=…`), with columns. */
 export function eventFields(args: string, argsStart: number): Map<string, { value: string; span: Span }> {
   const out = new Map<string, { value: string; span: Span }>();

@@ -4,7 +4,7 @@
  * `xtables-monitor --trace` and `nft monitor trace` grouped by their trace id.
  */
 import { range, splitLines, type Range } from '../core/text';
-import { eventFields, parseTraceLine, probeSite, retvalNumber, type Duration, type TraceLine } from './lines';
+import { eventFields, parseTraceDocument, probeSite, retvalNumber, type Duration, type TraceLine } from './lines';
 
 export interface Call {
   name: string;
@@ -46,7 +46,7 @@ export interface KernelTrace {
 
 export function parseKernelTrace(text: string): KernelTrace {
   const texts = splitLines(text);
-  const lines = texts.map((t) => parseTraceLine(t));
+  const lines = parseTraceDocument(text, texts.length);
   const calls: Call[] = [];
   const callAt = new Map<number, Call>();
   const closerAt = new Map<number, Call>();
