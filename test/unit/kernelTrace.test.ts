@@ -249,3 +249,15 @@ test('an xtables TRACE whose text matches no rule falls back to the DROP rules o
   assert.deepEqual(drop.related.filter((r) => r.doc === rules).map((r) => r.range.start.line), [75, 76]);
   assert.ok(!a.findings.some((f) => f.code === 'link.kernel-trace-drop'));
 });
+
+test('the document parse equals the line-by-line parse, with LF, CRLF or CR line ends', () => {
+  const text = ['function-graph-fin-drop.trace', 'kprobes-mark-mt.trace', 'xtables-monitor-trace.txt', 'nft-monitor-trace.txt', 'conntrack-full.dmesg'].map(fixture).join('') + 'free text at the end';
+  const lines = text.split('\n');
+  const byLine = lines.map((l) => parseTraceLine(l));
+  for (const eol of ['\n', '\r\n', '\r']) {
+    const t = parseKernelTrace(lines.join(eol) + eol);
+    assert.equal(t.lines.length, lines.length, JSON.stringify(eol));
+    assert.deepEqual(t.lines, byLine, JSON.stringify(eol));
+  }
+  assert.equal(parseKernelTrace('').lines.length, 1);
+});
