@@ -65,7 +65,7 @@ export function modelFindings(doc: string, model: DocumentModel): Finding[] {
 const FIN_FAILURE_CODES = new Set(['criu.soccr-fin-eperm', 'criu.soccr-fin-failed']);
 
 /** Kernel-trace diagnostics that receive the EPERM line and candidate rules as related information. */
-const KERNEL_LINKED_CODES = new Set(['ktrace.netfilter-drop', 'ktrace.rule-drop', 'ktrace.mark-match', 'ktrace.conntrack-full']);
+const KERNEL_LINKED_CODES = new Set(['ktrace.netfilter-drop', 'ktrace.rule-drop', 'ktrace.rule-trace', 'ktrace.mark-match', 'ktrace.conntrack-full']);
 
 export interface WorkspaceAnalysis {
   findings: Finding[];

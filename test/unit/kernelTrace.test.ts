@@ -261,3 +261,35 @@ test('the document parse equals the line-by-line parse, with LF, CRLF or CR line
   }
   assert.equal(parseKernelTrace('').lines.length, 1);
 });
+
+test('iptables-legacy TRACE in the kernel log: the rule by its position, linked to that rule and, as it drops, to the EPERM line', () => {
+  // Written from ip_tables.c trace_packet() and the nf_log IPv4 fields (legacy TRACE logs to dmesg).
+  const dmesg = [
+    '[ 8812.402113] TRACE: raw:OUTPUT:policy:2 IN= OUT=lo SRC=10.96.0.42 DST=192.168.10.21 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=19473 DF PROTO=TCP SPT=5432 DPT=43512 SEQ=4096 ACK=8192 WINDOW=65535 RES=0x00 ACK FIN URGP=0 MARK=0xc114 ',
+    '[ 8812.402130] TRACE: filter:OUTPUT:rule:3 IN= OUT=lo SRC=10.96.0.42 DST=192.168.10.21 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=19473 DF PROTO=TCP SPT=5432 DPT=43512 SEQ=4096 ACK=8192 WINDOW=65535 RES=0x00 ACK FIN URGP=0 MARK=0xc114 ',
+    '[ 8812.402141] TRACE: filter:KUBE-FIREWALL:rule:1 IN= OUT=lo SRC=10.96.0.42 DST=192.168.10.21 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=19473 DF PROTO=TCP SPT=5432 DPT=43512 SEQ=4096 ACK=8192 WINDOW=65535 RES=0x00 ACK FIN URGP=0 MARK=0xc114 ',
+  ].join('\n');
+  const t = parseKernelTrace(dmesg);
+  const ev = of(kernelEvidence(t), 'rule-trace');
+  assert.deepEqual(ev.map((e) => [e.table, e.chain, e.what, e.number, e.mark]), [['raw', 'OUTPUT', 'policy', 2, 0xc114], ['filter', 'OUTPUT', 'rule', 3, 0xc114], ['filter', 'KUBE-FIREWALL', 'rule', 1, 0xc114]]);
+  assert.equal(t.texts[2].slice(ev[2].range.start.character, ev[2].range.end.character), 'filter:KUBE-FIREWALL:rule:1');
+  const restore = join(examplesDir, 'restore.log');
+  const rules = join(examplesDir, 'iptables.rules');
+  const a = analyseModels([
+    { doc: restore, model: buildModel({ doc: restore, language: 'criu-log', text: readFileSync(restore, 'utf8') }) },
+    { doc: rules, model: buildModel({ doc: rules, language: 'iptables-save', text: readFileSync(rules, 'utf8') }) },
+    { doc: '/cap/dmesg', model: buildModel({ doc: '/cap/dmesg', language: 'kernel-trace', text: dmesg }) },
+  ]);
+  const ruleLines = readFileSync(rules, 'utf8').split('\n');
+  const onJump = a.findings.find((f) => f.doc === '/cap/dmesg' && f.range.start.line === 1)!;
+  assert.match(ruleLines[onJump.related.find((r) => r.doc === rules)!.range.start.line], /^-A OUTPUT -j KUBE-FIREWALL/);
+  const drops = a.findings.filter((f) => f.code === 'link.kernel-trace-drop');
+  assert.deepEqual(drops.map((f) => f.range.start.line), [75], 'only the DROP rule is called a drop');
+  const eperm = a.findings.find((f) => f.doc === restore && f.code === 'criu.soccr-fin-eperm')!;
+  assert.ok(eperm.related.some((r) => r.doc === '/cap/dmesg' && r.range.start.line === 2));
+  assert.doesNotMatch(evidenceHover(a.kernel.present), /xtables-monitor --trace >/, 'the legacy TRACE counts as the TRACE capture');
+});
+
+test('dmesg captures (legacy TRACE lines, kernel messages) are kernel-trace', () => {
+  assert.equal(detectLanguage('log.txt', '[ 8812.402130] TRACE: filter:OUTPUT:rule:3 IN= OUT=lo MARK=0xc114\n[ 8812.402141] eth0: link up\n'), 'kernel-trace');
+});

@@ -44,6 +44,7 @@ const signs: Record<LanguageId, RegExp[]> = {
     /^( ?TRACE|PACKET): \d+ [0-9a-f]+ /,
     /^trace id [0-9a-f]+ /,
     /nf_conntrack: (nf_conntrack: )?table full, dropping packet/,
+    /^(<\d+>)?\[\s*\d+\.\d{6}\] /,
     /^\s*(net\.netfilter\.|\/proc\/sys\/net\/netfilter\/)nf_conntrack_\w+\s*[=:]/,
   ],
 };

@@ -21,7 +21,9 @@ export type Evidence =
   | (Base & { kind: 'mark-match'; matched: boolean; retval: string })
   | (Base & { kind: 'nft-base-chain'; family: string })
   | (Base & { kind: 'rule-drop'; tool: 'xtables-monitor' | 'nft'; table: string; chain: string; family?: string; rule: string; ruleRange: Range; handle?: string; policy: boolean; mark?: number; id: string })
-  | (Base & { kind: 'conntrack-full'; how: 'dmesg' | 'sysctl'; count?: number; max?: number });
+  | (Base & { kind: 'conntrack-full'; how: 'dmesg' | 'sysctl'; count?: number; max?: number })
+  /** iptables-legacy's TRACE in the kernel log: the rule a packet reached, by its position in the chain. */
+  | (Base & { kind: 'rule-trace'; table: string; chain: string; what: 'rule' | 'return' | 'policy'; number: number; mark?: number });
 
 /** The hook a caller of nf_hook_slow runs (IPv4; IPv6 names are alike). */
 const HOOK_OF_CALLER: Record<string, string> = {
@@ -127,6 +129,14 @@ export function kernelEvidence(t: KernelTrace): Evidence[] {
       if (fam && d.probe) {
         const s = d.probe.returnSpan ?? d.probe.symbolSpan;
         out.push({ kind: 'nft-base-chain', line: i, range: range(i, s.start, s.end), family: fam });
+      }
+    } else if (l.kind === 'dmesg' && /^TRACE: /.test(l.message)) {
+      // ip_tables.c trace_packet(): `TRACE: table:chain:rule|return|policy:N ` then the nf_log fields.
+      const m = /^TRACE: ([\w-]+):([^:\s]+):(rule|return|policy):(\d+) /.exec(l.message);
+      if (m) {
+        const mark = packetMark(l.message);
+        const start = l.messageStart + 7;
+        out.push({ kind: 'rule-trace', line: i, range: range(i, start, start + m[0].length - 8), table: m[1], chain: m[2], what: m[3] as 'rule' | 'return' | 'policy', number: Number(m[4]), ...(mark !== undefined ? { mark } : {}) });
       }
     } else if (l.kind === 'dmesg' && /nf_conntrack: (nf_conntrack: )?table full, dropping packet/.test(l.message)) {
       out.push({ kind: 'conntrack-full', how: 'dmesg', line: i, range: range(i, l.messageStart, l.messageStart + l.message.trimEnd().length) });

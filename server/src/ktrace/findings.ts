@@ -44,6 +44,8 @@ export function evidenceMessage(e: Evidence): string {
       const mark = e.mark !== undefined ? ` — packet mark ${hex(e.mark)}${isCriuMark(e.mark) ? ", CRIU's SO_MARK for its forged FIN" : ''}` : '';
       return `Dropped by ${who}${mark}`;
     }
+    case 'rule-trace':
+      return `iptables-legacy TRACE: the packet${e.mark !== undefined ? ` (mark ${hex(e.mark)}${isCriuMark(e.mark) ? ", CRIU's" : ''})` : ''} reached ${e.what === 'rule' ? `${e.table}/${e.chain} rule ${e.number}` : e.what === 'policy' ? `the policy of ${e.table}/${e.chain}` : `the end of ${e.table}/${e.chain} (return)`}. The last TRACE line of a dropped packet names the rule that dropped it`;
     case 'conntrack-full':
       return e.how === 'dmesg'
         ? 'The conntrack table was full: new connections were dropped, and a locally sent packet that needs a new entry fails with EPERM'
@@ -59,6 +61,7 @@ export const evidenceSeverity: Record<Evidence['kind'], Finding['severity']> = {
   'nft-base-chain': 'hint',
   'rule-drop': 'warning',
   'conntrack-full': 'warning',
+  'rule-trace': 'hint',
 };
 
 export function evidenceFinding(doc: string, e: Evidence): Finding {

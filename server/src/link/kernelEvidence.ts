@@ -103,6 +103,21 @@ export function linkKernelEvidence(kernel: readonly KernelDoc[], rulesets: reado
       present.push({ doc, evidence: e });
       const key = `${doc}#${e.line}`;
       const where = `${basename(doc)}:${e.line + 1}`;
+      if (e.kind === 'rule-trace') {
+        // Legacy TRACE names the rule by its position: the exact rule, and a drop when its target is DROP.
+        for (const { doc: rdoc, ruleset } of rulesets) {
+          const rule = e.what === 'rule' ? ruleset.tables.find((t) => t.name === e.table)?.chains.get(e.chain)?.rules[e.number - 1] : undefined;
+          if (!rule) continue;
+          add(key, { doc: rdoc, range: rule.range, message: `the rule this TRACE line names: ${ruleName(rule)}` });
+          if (rule.target?.name !== 'DROP') continue;
+          findings.push({ doc: rdoc, range: rule.range, severity: 'information', code: 'link.kernel-trace-drop', message: `The kernel traced a packet${e.mark !== undefined ? ` marked 0x${e.mark.toString(16)}` : ''} reaching this DROP rule (${where})`, related: [{ doc, range: e.range, message: 'the TRACE line' }] });
+          for (const f of failures) {
+            add(key, { doc: f.link.failure.doc, range: f.range, message: 'the restore whose FIN this drop explains (EPERM)' });
+            add(`${f.link.failure.doc}#${f.link.failure.line}`, { doc, range: e.range, message: `The kernel trace shows the drop (${where})` });
+          }
+        }
+        continue;
+      }
       const isDrop = e.kind === 'netfilter-drop' || (e.kind === 'rule-drop') || (e.kind === 'mark-match' && e.matched);
       if (e.kind === 'conntrack-full') {
         for (const f of failures) {
@@ -163,8 +178,8 @@ interface Capture {
 /** What each kind of evidence shows, and how to capture it (run as root on the node, then restore again). */
 const CAPTURES: Capture[] = [
   {
-    kinds: ['rule-drop'],
-    what: 'the rule that dropped the packet, from the kernel (iptables-nft: xtables-monitor)',
+    kinds: ['rule-drop', 'rule-trace'],
+    what: 'the rule that dropped the packet, from the kernel (iptables-nft: xtables-monitor; iptables-legacy writes TRACE to the kernel log instead: dmesg)',
     commands: "iptables -t raw -I OUTPUT -m mark --mark 0xc114 -j TRACE\nxtables-monitor --trace > xtables-trace.txt   # restore again, then Ctrl-C\niptables -t raw -D OUTPUT -m mark --mark 0xc114 -j TRACE",
   },
   {
@@ -203,5 +218,6 @@ export function evidenceHover(present: readonly { doc: string; evidence: Evidenc
     lines.push('Missing — capture as root on the node, then restore again:');
     for (const c of missing) lines.push(`- ${c.what}:\n\n\`\`\`sh\n${c.commands}\n\`\`\``);
   }
+  lines.push("Or replay CRIU's packet against the ruleset in a throw-away network namespace: the **Confirm with the kernel** action on this line (`criu-lens replay`).");
   return lines.join('\n\n');
 }
