@@ -222,6 +222,7 @@ test('links: the TRACE drop → the exact rule and the EPERM line; the EPERM lin
   assert.ok(markRules.length >= 2);
   assert.ok(markRules.every((l) => /-m mark/.test(l)), markRules.join('\n'));
   assert.ok(markRules.some((l) => /^-A KUBE-FIREWALL/.test(l)));
+  assert.ok(!markRules.some((l) => /! --mark 0xc114/.test(l)), "CRIU's lock rules: mark_mt returns 0 there for its packet");
   assert.ok(!markRules.some((l) => /^-A INPUT/.test(l)), 'INPUT is not on the local-out path');
 
   const eperm = a.findings.find((f) => f.doc === restore && f.code === 'criu.soccr-fin-eperm')!;
@@ -292,4 +293,21 @@ test('iptables-legacy TRACE in the kernel log: the rule by its position, linked 
 
 test('dmesg captures (legacy TRACE lines, kernel messages) are kernel-trace', () => {
   assert.equal(detectLanguage('log.txt', '[ 8812.402130] TRACE: filter:OUTPUT:rule:3 IN= OUT=lo MARK=0xc114\n[ 8812.402141] eth0: link up\n'), 'kernel-trace');
+});
+
+test('a netfilter drop without a failed restore to evaluate points at the DROP rules on the local-out path of the traced table', () => {
+  const rules = join(examplesDir, 'iptables.rules');
+  const trace = '/cap/fg.trace';
+  const a = analyseModels([
+    { doc: rules, model: buildModel({ doc: rules, language: 'iptables-save', text: readFileSync(rules, 'utf8') }) },
+    { doc: trace, model: buildModel({ doc: trace, language: 'kernel-trace', text: fixture('function-graph-fin-drop.trace') }) },
+  ]);
+  const ruleLines = readFileSync(rules, 'utf8').split('\n');
+  const drop = a.findings.find((f) => f.code === 'ktrace.netfilter-drop')!;
+  const candidates = drop.related.filter((r) => r.doc === rules).map((r) => ruleLines[r.range.start.line]);
+  assert.ok(candidates.length >= 2, candidates.join('\n'));
+  assert.ok(candidates.every((l) => /-j DROP$/.test(l)), candidates.join('\n'));
+  assert.ok(candidates.some((l) => /^-A KUBE-FIREWALL .*0x8000\/0x8000 -j DROP$/.test(l)));
+  assert.ok(!candidates.some((l) => /^-A (INPUT|FORWARD|KUBE-FORWARD) /.test(l)), 'not the input or forward path');
+  assert.ok(!candidates.some((l) => /! --mark 0xc114/.test(l)), "CRIU's own lock rule is never blamed");
 });

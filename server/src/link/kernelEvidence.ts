@@ -12,7 +12,7 @@ import type { Evidence } from '../ktrace/evidence';
 import type { KernelTrace } from '../ktrace/model';
 import type { RulesetInput } from '../netfilter/evaluate/walk';
 import type { IptablesRuleset, OptionUse, Rule, Table } from '../netfilter/iptables/model';
-import type { FinLink } from './finLink';
+import { isCriuLockRule, type FinLink } from './finLink';
 
 export interface KernelDoc {
   doc: string;
@@ -77,7 +77,8 @@ function markRulesOnLocalOut(ruleset: IptablesRuleset): Rule[] {
   const out: Rule[] = [];
   for (const table of ruleset.tables) {
     for (const name of localOutChains(table)) {
-      for (const r of table.chains.get(name)?.rules ?? []) if (r.matches.some((m) => m.module === 'mark')) out.push(r);
+      // CRIU's lock rules (`! --mark 0xc114`) aside: mark_mt returns 0 on them for CRIU's packet.
+      for (const r of table.chains.get(name)?.rules ?? []) if (r.matches.some((m) => m.module === 'mark') && !isCriuLockRule(r)) out.push(r);
     }
   }
   return out;
@@ -146,6 +147,7 @@ export function linkKernelEvidence(kernel: readonly KernelDoc[], rulesets: reado
         } else if (e.kind === 'mark-match') {
           candidates = markRulesOnLocalOut(ruleset).map((rule) => ({ rule, message: `a mark match on the local-out path: ${ruleName(rule)}` }));
         } else if (e.kind === 'netfilter-drop') {
+          const before = candidates.length;
           for (const l of finLinks) {
             for (const v of l.verdicts) {
               if (v.ruleset.doc !== rdoc || v.evaluation.verdict === 'accept') continue;
@@ -153,6 +155,16 @@ export function linkKernelEvidence(kernel: readonly KernelDoc[], rulesets: reado
                 if (e.table && c.table !== e.table) continue;
                 const rule = ruleset.tables.find((t) => t.name === c.table)?.chains.get(c.chain)?.rules[c.rule - 1];
                 if (rule) candidates.push({ rule, message: `the rule the evaluator finds dropping CRIU's FIN: ${ruleName(rule)}` });
+              }
+            }
+          }
+          // No failed restore to evaluate: the DROP rules on the local-out path (of the traced table, when
+          // named), CRIU's own lock rules aside: they drop only packets without its mark.
+          if (candidates.length === before && (!e.hook || e.hook.startsWith('LOCAL_OUT'))) {
+            for (const table of ruleset.tables) {
+              if (e.table && table.name !== e.table) continue;
+              for (const name of localOutChains(table)) {
+                for (const rule of table.chains.get(name)?.rules ?? []) if (rule.target?.name === 'DROP' && !isCriuLockRule(rule)) candidates.push({ rule, message: `a DROP rule on the local-out path: ${ruleName(rule)}` });
               }
             }
           }
