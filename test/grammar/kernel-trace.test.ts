@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { expectLine } from './tokenize';
 
 const KT = 'source.kernel-trace';
-const line = (text: string, expected: readonly (readonly [string, string])[]) => expectLine(KT, text, expected);
+const line = (text: string, expected: readonly (readonly [string, string, number?])[]) => expectLine(KT, text, expected);
 
 test('function_graph: CPU, duration marker, function, module, return value, event comment', async () => {
   await line(' 1) + 10.982 us   |            } /* ipt_do_table [ip_tables] = 0x0 */', [
@@ -54,4 +54,14 @@ test('xtables-monitor and nft monitor trace: table, chain, handle, verdict', asy
 test('dmesg and sysctl: the conntrack-full message stands out', async () => {
   await line('[ 7001.118204] nf_conntrack: nf_conntrack: table full, dropping packet', [['table full', 'invalid.illegal.conntrack-full.kernel-trace']]);
   await line('net.netfilter.nf_conntrack_count = 262144', [['net.netfilter.nf_conntrack_count', 'variable.other.sysctl.kernel-trace'], ['262144', 'constant.numeric.value.kernel-trace']]);
+});
+
+test('iptables-legacy TRACE in dmesg: table, chain, rule number, mark', async () => {
+  await line('[ 8812.402141] TRACE: filter:KUBE-FIREWALL:rule:1 IN= OUT=lo SRC=10.96.0.42 DST=192.168.10.21 LEN=40 MARK=0xc114 ', [
+    ['8812.402141', 'constant.numeric.timestamp.kernel-trace'],
+    ['filter', 'entity.name.section.table.kernel-trace'],
+    ['KUBE-FIREWALL', 'entity.name.function.chain.kernel-trace'],
+    ['1', 'constant.numeric.rule-number.kernel-trace', 4],
+    ['0xc114', 'constant.numeric.hex.mark.kernel-trace'],
+  ]);
 });
