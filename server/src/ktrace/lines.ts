@@ -39,18 +39,9 @@ export type TraceLine =
   | { kind: 'dmesg'; timestamp: number | null; message: string; messageStart: number }
   | { kind: 'sysctl'; key: string; keySpan: Span; value: string; valueSpan: Span };
 
-/** function_graph (`  1) `, `12.5 |  1) `) and trace-event (`task-pid [001]`) lines, told apart cheaply. */
-const GRAPH_START = /^\s*(\d+\.\d+\s*\|\s*)?\d+\)/;
-const EVENT_START = /-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d+\]/;
-
-/**
- * Parses one line (without its terminator); never fails: unknown lines are `text`. Captures run to
- * hundreds of thousands of lines, so a glance at the line picks the start rule whose shape it most
- * likely has; every start rule still accepts any line.
- */
+/** Parses one line (without its terminator); never fails: unknown lines are `text`. */
 export function parseTraceLine(text: string): TraceLine {
-  const startRule = GRAPH_START.test(text) ? 'GraphLine' : EVENT_START.test(text) ? 'EventLine' : 'OtherLine';
-  return parse(text, { startRule }) as TraceLine;
+  return (parse(text, { startRule: 'Document' }) as TraceLine[])[0];
 }
 
 /**
