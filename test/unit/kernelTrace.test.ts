@@ -311,3 +311,25 @@ test('a netfilter drop without a failed restore to evaluate points at the DROP r
   assert.ok(!candidates.some((l) => /^-A (INPUT|FORWARD|KUBE-FORWARD) /.test(l)), 'not the input or forward path');
   assert.ok(!candidates.some((l) => /! --mark 0xc114/.test(l)), "CRIU's own lock rule is never blamed");
 });
+
+test('kfree_skb with the stacktrace option: the frames name the hook (nf_hook_slow\'s caller) and the table', () => {
+  // Written from the documented trace output with `options/stacktrace` set: an event, then `<stack trace>` and ` => ` frames.
+  const t = parseKernelTrace([
+    '            criu-46208   [001] ..s1.  8812.402121: kfree_skb: skbaddr=00000000a1b2c3d4 rx_sk=0000000000000000 protocol=2048 location=nf_hook_slow+0x9c/0x100 reason: NETFILTER_DROP',
+    '            criu-46208   [001] ..s1.  8812.402123: <stack trace>',
+    ' => kfree_skb_reason',
+    ' => nf_hook_slow',
+    ' => __ip_local_out',
+    ' => ip_local_out',
+    ' => raw_send_hdrinc',
+    ' => raw_sendmsg',
+    ' => __sys_sendto',
+    ' => do_syscall_64',
+  ].join('\n'));
+  assert.deepEqual(t.lines.map((l) => l.kind), ['event', 'event', 'stack', 'stack', 'stack', 'stack', 'stack', 'stack', 'stack', 'stack']);
+  const drop = of(kernelEvidence(t), 'netfilter-drop')[0];
+  assert.equal(drop.hook, 'LOCAL_OUT (OUTPUT)');
+  assert.deepEqual(drop.path, ['raw_sendmsg', 'raw_send_hdrinc', 'ip_local_out', '__ip_local_out', 'nf_hook_slow', 'kfree_skb_reason']);
+  assert.ok(!kernelTraceFindings('t', t).some((f) => f.code === 'ktrace.unrecognised-line'));
+  assert.match(explainTraceAt(t, { line: 3, character: 6 })!.markdown, /`nf_hook_slow`/);
+});

@@ -88,6 +88,34 @@ function graphDrop(t: KernelTrace, hook: Call): Evidence | undefined {
   };
 }
 
+/** The frames of the `<stack trace>` printed right after an event (innermost first), if any. */
+function stackAfter(t: KernelTrace, line: number): string[] {
+  let i = line + 1;
+  const header = t.lines[i];
+  if (header?.kind === 'event' && header.name === '<stack trace>') i++;
+  const frames: string[] = [];
+  for (; i < t.lines.length; i++) {
+    const l = t.lines[i];
+    if (l.kind !== 'stack') break;
+    frames.push(l.name.replace(/\+0x.*$/, ''));
+  }
+  return frames;
+}
+
+/** What a drop's stack trace tells: the hook (from nf_hook_slow's caller), the table, the path. */
+function stackPlace(frames: readonly string[]): { hook?: string; table?: string; nftFamily?: string; path: string[] } {
+  const out: { hook?: string; table?: string; nftFamily?: string; path: string[] } = { path: [] };
+  const at = frames.indexOf('nf_hook_slow');
+  if (at >= 0 && frames[at + 1] && HOOK_OF_CALLER[frames[at + 1]]) out.hook = HOOK_OF_CALLER[frames[at + 1]];
+  for (const f of frames) {
+    const k = kernelFunction(f);
+    if (k?.table && !out.table) out.table = k.table;
+    if (k?.nftFamily && !out.nftFamily) out.nftFamily = k.nftFamily;
+  }
+  out.path = frames.filter((f) => kernelFunction(f)).reverse();
+  return out;
+}
+
 /** `MARK=0xc114` of an xtables-monitor PACKET line. */
 function packetMark(text: string): number | undefined {
   const m = /\bMARK=(0x[0-9a-f]+|\d+)/i.exec(text);
@@ -114,7 +142,12 @@ export function kernelEvidence(t: KernelTrace): Evidence[] {
       if (l.name === 'kfree_skb' && reason) {
         const location = d.fields.get('location')?.value.replace(/\+0x.*$/, '');
         const r = range(i, reason.span.start, reason.span.end);
-        if (reason.value === 'NETFILTER_DROP') out.push({ kind: 'netfilter-drop', source: 'kfree_skb', line: i, range: r, ...(location ? { location } : {}), path: location ? [location, 'kfree_skb (NETFILTER_DROP)'] : ['kfree_skb (NETFILTER_DROP)'] });
+        if (reason.value === 'NETFILTER_DROP') {
+          // With the `stacktrace` option the frames follow: they name the hook and, maybe, the table.
+          const place = stackPlace(stackAfter(t, i));
+          const path = place.path.length ? place.path : location ? [location, 'kfree_skb (NETFILTER_DROP)'] : ['kfree_skb (NETFILTER_DROP)'];
+          out.push({ kind: 'netfilter-drop', source: 'kfree_skb', line: i, range: r, ...(location ? { location } : {}), ...(place.hook ? { hook: place.hook } : {}), ...(place.table ? { table: place.table } : {}), ...(place.nftFamily ? { nftFamily: place.nftFamily } : {}), path });
+        }
         else out.push({ kind: 'skb-drop', line: i, range: r, reason: reason.value, ...(location ? { location } : {}) });
       }
       const ret = d.probe?.returnOf ? probeReturn(d.fields) : undefined;

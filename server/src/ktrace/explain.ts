@@ -90,6 +90,10 @@ export function explainTraceAt(t: KernelTrace, pos: Position, evidence: readonly
     const what = kind === 'rule' ? `rule with handle ${a} (the nftables handle of the iptables-nft rule, not its position), verdict **${b}**` : kind === 'policy' ? `the chain's policy, **${a}**` : kind === 'return' ? 'return from the chain' : kind;
     return { range: range(pos.line, l.whereSpan.start, t.texts[pos.line].length), markdown: withEvidence(`**xtables-monitor TRACE** of packet ${l.id}: table \`${table}\`, chain \`${chain}\`, ${what}. Printed for packets that a \`-j TRACE\` rule (raw table) marked for tracing.`) };
   }
+  if (l.kind === 'stack' && on(l.nameSpan)) {
+    const f = kernelFunction(l.name.replace(/\+0x.*$/, ''));
+    return { range: range(pos.line, l.nameSpan.start, l.nameSpan.end), markdown: `${f ? functionText(f, l.module) : `**\`${l.name}\`**`}\n\nA frame of the stack trace above (innermost first).` };
+  }
   if (l.kind === 'xt-packet') return { range: range(pos.line, 0, t.texts[pos.line].length), markdown: `**xtables-monitor PACKET** ${l.id}: the traced packet as it entered the next table (family ${l.family === 2 ? 'IPv4' : l.family === 10 ? 'IPv6' : l.family}). \`MARK=\` is its skb mark.` };
   if (l.kind === 'nft-trace') return { range: range(pos.line, 0, t.texts[pos.line].length), markdown: withEvidence(`**nft monitor trace** of packet ${l.id} in \`table ${l.family} ${l.table}\`, chain \`${l.chain}\`. Printed for packets with \`meta nftrace set 1\`.`) };
   if (l.kind === 'dmesg') return evidenceHere.length ? { range: range(pos.line, l.messageStart, t.texts[pos.line].length), markdown: evidenceHere.map(evidenceMessage).join('\n\n') } : undefined;

@@ -27,7 +27,7 @@ export function evidenceMessage(e: Evidence): string {
   switch (e.kind) {
     case 'netfilter-drop': {
       const place = dropPlace(e);
-      const how = e.source === 'kfree_skb' ? `kfree_skb reason NETFILTER_DROP${e.location ? `, freed in ${e.location}` : ''}` : e.source === 'kretprobe' ? 'nf_hook_slow returned an error' : e.path.join(' → ');
+      const how = e.source === 'kfree_skb' ? `kfree_skb reason NETFILTER_DROP${e.location ? `, freed in ${e.location}` : ''}${e.path.length > 2 ? `; stack ${e.path.join(' → ')}` : ''}` : e.source === 'kretprobe' ? 'nf_hook_slow returned an error' : e.path.join(' → ');
       return `Netfilter dropped the packet (${how})${place ? ` in ${place}` : ''}. On the local-out path nf_hook_slow returns -EPERM to the sender: the EPERM of a raw sendto, such as CRIU's FIN`;
     }
     case 'skb-drop':

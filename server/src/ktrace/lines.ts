@@ -33,6 +33,7 @@ export type TraceLine =
   | { kind: 'cpu-switch'; cpu: number; from: string; to: string }
   | { kind: 'graph'; cpu: number; abstime: string | null; proc: string | null; duration: Duration | null; depthColumns: number; body: GraphBody; bodyStart: number }
   | { kind: 'event'; task: string; pid: number; cpu: number; timestamp: number; name: string; nameSpan: Span; args: string; argsStart: number }
+  | { kind: 'stack'; name: string; module: string | null; nameSpan: Span }
   | { kind: 'xt-packet'; family: number; id: string; restStart: number }
   | { kind: 'xt-trace'; family: number; id: string; where: string; whereSpan: Span; rule: string; ruleStart: number }
   | { kind: 'nft-trace'; id: string; family: string; table: string; chain: string; rest: string; restStart: number }
