@@ -157,11 +157,18 @@ test('skb:kfree_skb via a tracefs instance: reason NETFILTER_DROP for the marked
       try {
         const enable = join(instance, 'events', 'skb', 'kfree_skb', 'enable');
         if (!existsSync(enable)) return 'this kernel has no skb:kfree_skb event';
+        // The stack of each event, where the kernel allows it: it names the hook.
+        let stacks = true;
+        try {
+          writeFileSync(join(instance, 'options', 'stacktrace'), '1');
+        } catch {
+          stacks = false;
+        }
         writeFileSync(enable, '1');
         const sent = sendWithPid(ns);
         writeFileSync(enable, '0');
         const text = readFileSync(join(instance, 'trace'), 'utf8');
-        return { sent: sent.answer, pid: sent.pid, text };
+        return { sent: sent.answer, pid: sent.pid, text, stacks };
       } finally {
         rmdirSync(instance);
       }
@@ -177,5 +184,11 @@ test('skb:kfree_skb via a tracefs instance: reason NETFILTER_DROP for the marked
   assert.equal(drops.length, 1, result.text.slice(-2000));
   assert.equal(drops[0].source, 'kfree_skb');
   assert.ok(drops[0].location, 'the function that freed it');
+  if (result.stacks) {
+    assert.equal(drops[0].hook, 'LOCAL_OUT (OUTPUT)', result.text.slice(-2000));
+    assert.ok(drops[0].path.includes('nf_hook_slow'), drops[0].path.join(' → '));
+    // iptables-restore here is iptables-nft: the drop happened in an nftables chain of family ip.
+    if (drops[0].path.includes('nft_do_chain_ipv4')) assert.equal(drops[0].nftFamily, 'ip');
+  }
   assert.ok(!kernelTraceFindings('t', trace).some((f) => f.code === 'ktrace.unrecognised-line'), 'the tracefs header and events all parse');
 });

@@ -333,3 +333,11 @@ test('kfree_skb with the stacktrace option: the frames name the hook (nf_hook_sl
   assert.ok(!kernelTraceFindings('t', t).some((f) => f.code === 'ktrace.unrecognised-line'));
   assert.match(explainTraceAt(t, { line: 3, character: 6 })!.markdown, /`nf_hook_slow`/);
 });
+
+test('a real kfree_skb stack (iptables-nft): nf_hook_slow called from raw_sendmsg is LOCAL_OUT, in an nftables chain of family ip', () => {
+  const t = parseKernelTrace(fixture('kfree-skb-stacktrace.trace'));
+  const drop = of(kernelEvidence(t), 'netfilter-drop')[0];
+  assert.deepEqual([drop.hook, drop.nftFamily, drop.location], ['LOCAL_OUT (OUTPUT)', 'ip', 'nft_do_chain']);
+  assert.deepEqual(drop.path, ['raw_sendmsg', 'nf_hook_slow', 'nft_do_chain_ipv4', 'nft_do_chain', 'sk_skb_reason_drop']);
+  assert.match(kernelTraceFindings('t', t).find((f) => f.code === 'ktrace.netfilter-drop')!.message, /in hook LOCAL_OUT \(OUTPUT\), an nftables base chain of family ip/);
+});

@@ -27,6 +27,9 @@ export type Evidence =
 
 /** The hook a caller of nf_hook_slow runs (IPv4; IPv6 names are alike). */
 const HOOK_OF_CALLER: Record<string, string> = {
+  // raw_send_hdrinc's NF_HOOK(LOCAL_OUT), inlined into its callers on some kernels.
+  raw_sendmsg: 'LOCAL_OUT (OUTPUT)',
+  raw_send_hdrinc: 'LOCAL_OUT (OUTPUT)',
   __ip_local_out: 'LOCAL_OUT (OUTPUT)',
   ip_local_out: 'LOCAL_OUT (OUTPUT)',
   __ip6_local_out: 'LOCAL_OUT (OUTPUT)',
