@@ -202,7 +202,7 @@ const CAPTURES: Capture[] = [
   {
     kinds: ['netfilter-drop', 'skb-drop'],
     what: 'the drop and its reason (skb:kfree_skb event, NETFILTER_DROP)',
-    commands: 'cd /sys/kernel/tracing && mkdir instances/criu\necho 1 > instances/criu/events/skb/kfree_skb/enable\ncat instances/criu/trace_pipe > kfree_skb.trace   # restore again, then Ctrl-C\nrmdir instances/criu',
+    commands: 'cd /sys/kernel/tracing && mkdir instances/criu   # mount -t tracefs nodev /sys/kernel/tracing first if it is empty\necho 1 > instances/criu/options/stacktrace   # the frames name the hook\necho 1 > instances/criu/events/skb/kfree_skb/enable\ncat instances/criu/trace_pipe > kfree_skb.trace   # restore again, then Ctrl-C\nrmdir instances/criu',
   },
   {
     kinds: ['mark-match'],
