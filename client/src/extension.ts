@@ -9,7 +9,7 @@ import { SYNC_LIMIT_BYTES, tooLargeCriuLog } from './largeFile';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 /** Language ids the server understands (package.json contributes the ones with a grammar). */
-export const LANGUAGES = ['criu-log', 'iptables-save', 'nftables'] as const;
+export const LANGUAGES = ['criu-log', 'iptables-save', 'nftables', 'kernel-trace'] as const;
 
 let client: LanguageClient | undefined;
 
@@ -32,6 +32,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
   context.subscriptions.push(
     commands.registerCommand('criuLens.reveal', reveal),
     commands.registerCommand('criuLens.captureRules', capture),
+    commands.registerCommand('criuLens.confirmWithKernel', confirmWithKernel),
     // Quick fixes offer the live iptables command; the user runs it where and when they choose.
     commands.registerCommand('criuLens.copyToClipboard', async (text: string) => {
       await env.clipboard.writeText(text);
@@ -157,6 +158,29 @@ async function reveal(uri: string, range: { start: { line: number; character: nu
   const editor = await window.showTextDocument(document, { preview: false });
   editor.selection = new Selection(r.start, r.end);
   editor.revealRange(r, TextEditorRevealType.InCenter);
+}
+
+/**
+ * Asks, then has the server replay CRIU's packet against the ruleset in a throw-away network
+ * namespace (root only) and shows the kernel's trace beside the evaluator's.
+ */
+async function confirmWithKernel(uri?: string, line?: number): Promise<void> {
+  const editor = window.activeTextEditor;
+  const target = uri ?? editor?.document.uri.toString();
+  const at = line ?? editor?.selection.active.line;
+  if (!client || !target || at === undefined) return;
+  const go = await window.showWarningMessage(
+    "Replay CRIU's packet against the ruleset in a throw-away network namespace? It needs root; the host's own ruleset is not touched and the namespace is deleted afterwards.",
+    { modal: true },
+    'Replay',
+  );
+  if (go !== 'Replay') return;
+  const result = (await client.sendRequest('criuLens/replay', { uri: target, line: at })) as { ok: true; text: string } | { ok: false; reason: string };
+  if (!result.ok) {
+    void window.showErrorMessage(`Confirm with the kernel: ${result.reason}`);
+    return;
+  }
+  await window.showTextDocument(await workspace.openTextDocument({ content: result.text, language: 'plaintext' }), { preview: false });
 }
 
 /** Captures this machine's rulesets into the first workspace folder and opens what was written. */

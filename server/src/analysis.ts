@@ -6,6 +6,10 @@ import { LineShapes } from './criu/lineShapes';
 import { analyseCriuText } from './criu/logModel';
 import { pairingFindings, pairLogs } from './criu/pairing';
 import { finFailures, linkFindings, linkFinFailures, type FinLink } from './link/finLink';
+import { kernelEvidence, type Evidence } from './ktrace/evidence';
+import { kernelTraceFindings } from './ktrace/findings';
+import { parseKernelTrace, type KernelTrace } from './ktrace/model';
+import { linkKernelEvidence, type KernelLinks } from './link/kernelEvidence';
 import { iptablesFindings } from './netfilter/iptables/findings';
 import type { DumpLine } from './netfilter/iptables/lineGrammar';
 import type { IptablesRuleset } from './netfilter/iptables/model';
@@ -22,7 +26,8 @@ export interface SourceDocument {
 export type DocumentModel =
   | { language: 'criu-log'; criu: CriuLogAnalysis }
   | { language: 'iptables-save'; ruleset: IptablesRuleset }
-  | { language: 'nftables' };
+  | { language: 'nftables' }
+  | { language: 'kernel-trace'; trace: KernelTrace; evidence: Evidence[] };
 
 /** Per-document memory kept between edits by a long-lived caller (the server). */
 export interface ParseCache {
@@ -40,6 +45,10 @@ export function buildModel(document: SourceDocument, cache?: ParseCache): Docume
     case 'nftables':
       // The nftables parser arrives with the nftables issue; until then such files have no findings.
       return { language: 'nftables' };
+    case 'kernel-trace': {
+      const trace = parseKernelTrace(document.text);
+      return { language: 'kernel-trace', trace, evidence: kernelEvidence(trace) };
+    }
   }
 }
 
@@ -51,16 +60,23 @@ export function modelFindings(doc: string, model: DocumentModel): Finding[] {
       return iptablesFindings(doc, model.ruleset);
     case 'nftables':
       return [];
+    case 'kernel-trace':
+      return kernelTraceFindings(doc, model.trace, model.evidence);
   }
 }
 
 /** The log diagnostics that receive the dropping rule as related information. */
 const FIN_FAILURE_CODES = new Set(['criu.soccr-fin-eperm', 'criu.soccr-fin-failed']);
 
+/** Kernel-trace diagnostics that receive the EPERM line and candidate rules as related information. */
+const KERNEL_LINKED_CODES = new Set(['ktrace.netfilter-drop', 'ktrace.rule-drop', 'ktrace.rule-trace', 'ktrace.mark-match', 'ktrace.conntrack-full']);
+
 export interface WorkspaceAnalysis {
   findings: Finding[];
   /** Restore failures on the FIN path, with each ruleset's verdict on the packet. */
   links: FinLink[];
+  /** Kernel evidence files linked to the EPERM lines and rules. */
+  kernel: KernelLinks;
 }
 
 /**
@@ -78,11 +94,16 @@ export function analyseModels(models: readonly { doc: string; model: DocumentMod
   const own = models.flatMap(({ doc, model }) => modelFindings(doc, model));
   const linkedRules = new Set(linked.findings.filter((f) => f.code === 'link.drops-criu-fin').map((f) => `${f.doc}#${f.range.start.line}`));
   const findings = own.filter((f) => !(f.code === 'iptables.drops-criu-mark' && linkedRules.has(`${f.doc}#${f.range.start.line}`)));
+  const kernelDocs = models.flatMap(({ doc, model }) => (model.language === 'kernel-trace' ? [{ doc, trace: model.trace, evidence: model.evidence }] : []));
+  const kernel = linkKernelEvidence(kernelDocs, rulesets, links);
   for (const f of findings) {
-    const extra = linked.related.get(`${f.doc}#${f.range.start.line}`);
+    const key = `${f.doc}#${f.range.start.line}`;
+    const extra = linked.related.get(key);
     if (extra && FIN_FAILURE_CODES.has(f.code)) f.related = [...extra, ...f.related];
+    const fromKernel = kernel.related.get(key);
+    if (fromKernel && (FIN_FAILURE_CODES.has(f.code) || KERNEL_LINKED_CODES.has(f.code))) f.related = [...f.related, ...fromKernel];
   }
-  return { findings: [...findings, ...pairing, ...linked.findings], links };
+  return { findings: [...findings, ...pairing, ...linked.findings, ...kernel.findings], links, kernel };
 }
 
 /** The single entry point from text to findings, shared by the language server and the CLI. */

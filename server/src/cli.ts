@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { analyseModels, buildModel, type DocumentModel } from './analysis';
 import { readHead } from './core/lineFile';
 import { analyseCriuLogFile } from './criu/logFile';
+import { formatReplay, replay as replayInKernel, replayPacketOf } from './replay/replay';
 import { compareFindings } from './core/finding';
 import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
 import { formatText, formatTrace, summary, toReport, toSarif } from './cli/output';
@@ -19,6 +20,7 @@ const usage = `Usage: criu-lens check [--format text|json|sarif] [--language ID]
        criu-lens trace --ruleset FILE [--ruleset FILE...] --path local-out|input|forward
                        --packet "family=ipv4 proto=tcp src=A sport=P dst=B dport=Q flags=FIN,ACK mark=0xc114 oif=lo ct=invalid"
                        [--format text|json]
+       criu-lens replay --ruleset FILE (--log restore.log [--log dump.log] | --packet "…") [--format text|json]
        criu-lens --help | --version
 
 Analyses CRIU logs and netfilter rulesets together and prints findings.
@@ -31,7 +33,13 @@ trace walks one packet through the rulesets' tables in kernel order and prints t
 (drop, accept, or unknown when it depends on fields you left out), the rule(s) responsible and
 every step. Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
 
-Exit status: check: 0 no errors found, 1 errors found; trace: 0; both: 2 usage or I/O error.`;
+replay ("confirm with the kernel", root only) loads the ruleset into a throw-away network
+namespace, sends the packet CRIU sent (from the logs: its FIN, mark 0xc114) or --packet, captures
+the kernel's TRACE (xtables-monitor) and prints it beside the evaluator's verdict. The namespace is
+deleted afterwards; the host's own ruleset is never touched.
+
+Exit status: check: 0 no errors found, 1 errors found; trace, replay: 0; all: 2 usage or I/O
+error (replay: also when it cannot run here, with the reason; nothing is changed then).`;
 
 class UsageError extends Error {}
 /** A file that cannot be used: reported on stderr, exit 2. */
@@ -191,6 +199,65 @@ function trace(args: string[]): number {
   return 0;
 }
 
+async function replay(args: string[]): Promise<number> {
+  let rulesetFile: string | undefined;
+  const logs: string[] = [];
+  let packetSpec: string | undefined;
+  let format: 'text' | 'json' = 'text';
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].includes('=') && args[i].startsWith('--') ? [args[i].slice(0, args[i].indexOf('=')), args[i].slice(args[i].indexOf('=') + 1)] : [args[i], undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--ruleset') {
+      if (rulesetFile) throw new UsageError('replay takes one --ruleset');
+      rulesetFile = value();
+    } else if (flag === '--log') logs.push(value());
+    else if (flag === '--packet') packetSpec = value();
+    else if (flag === '--format') {
+      const v = value();
+      if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text or json)`);
+      format = v;
+    } else throw new UsageError(`unknown option '${args[i]}'`);
+  }
+  if (!rulesetFile) throw new UsageError('replay needs --ruleset FILE');
+  if (!logs.length && !packetSpec) throw new UsageError('replay needs --log FILE (the restore log, and its dump log for the peer) or --packet');
+  const text = readInput(rulesetFile);
+  if (detectLanguage(rulesetFile, text) !== 'iptables-save') throw new InputError(`${rulesetFile} is not an iptables-save dump; replay loads iptables-save dumps`);
+  const ruleset = parseIptablesSave(text);
+  let packet;
+  if (packetSpec) {
+    try {
+      packet = replayPacketOf(parsePacketSpec(packetSpec));
+    } catch (e) {
+      if (e instanceof PacketSpecError) throw new UsageError(`--packet: ${e.message}`);
+      throw e;
+    }
+  } else {
+    const models = logs.map((doc) => ({ doc, model: buildModel({ doc, language: 'criu-log', text: readInput(doc) }) }));
+    const failure = analyseModels(models).links[0]?.failure;
+    if (!failure) throw new InputError(`no failed FIN send (\`Unable to send a fin packet\`) in ${logs.join(', ')}: nothing to replay`);
+    packet = replayPacketOf(failure.packet);
+    if (typeof packet !== 'string') process.stderr.write(`criu-lens: replaying the FIN of ${failure.doc}:${failure.line + 1}\n`);
+  }
+  if (typeof packet === 'string') throw new InputError(`cannot replay: ${packet}`);
+  const result = await replayInKernel({ doc: rulesetFile, ruleset }, text, packet);
+  if (!result.ok) throw new InputError(result.reason);
+  const o = result.outcome;
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify({
+      packet: o.packet,
+      kernel: { sent: o.sent, drops: o.kernelDrops.map((d) => ({ table: d.evidence.table, chain: d.evidence.chain, rule: d.evidence.rule, rules: d.rules })), trace: o.capture.trimEnd().split('\n') },
+      evaluator: traceReport(o.evaluation),
+      agree: o.agree,
+      commands: o.commands,
+    }) + '\n');
+  } else process.stdout.write(formatReplay(o));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
@@ -204,6 +271,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'check') return await check(parseCheckArgs(rest));
     if (command === 'trace') return trace(rest);
+    if (command === 'replay') return await replay(rest);
     throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
   } catch (e) {
     if (e instanceof InputError) {

@@ -20,6 +20,7 @@ import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis }
 import type { LanguageId } from './core/language';
 import { defaultIndexOptions, indexFolders, matchesIndex, readIndexedFile, type IndexOptions } from './link/workspaceIndex';
 import type { FinLink } from './link/finLink';
+import type { KernelLinks } from './link/kernelEvidence';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import type { IptablesRuleset } from './netfilter/iptables/model';
@@ -28,6 +29,8 @@ import { codeActions } from './features/codeActions';
 import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
+import { formatReplay, replay, replayPacketOf } from './replay/replay';
+import { readFileSync } from 'node:fs';
 import { version } from '../../package.json';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -125,6 +128,8 @@ function modelOf(uri: string): DocumentModel | undefined {
 
 /** The EPERM ↔ rule links of the last analysis, for lenses and definitions. */
 let links: FinLink[] = [];
+/** Kernel evidence of the last analysis, for the EPERM hover. */
+let kernelLinks: KernelLinks | undefined;
 
 /**
  * CRIU logs analysed from disk by `criuLens/analyseLargeLog` (too big for the editor to sync):
@@ -167,6 +172,7 @@ async function validateAll(): Promise<void> {
   await generations.run(parses, () => {
     const { open, large, analysis } = analyseWorkspace();
     links = analysis.links;
+    kernelLinks = analysis.kernel;
     // Lenses on one document depend on the others (the log's lens names the rule): ask for a refresh.
     if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type);
     // Diagnostics go to open documents and large logs; indexed files still take part in the links.
@@ -212,7 +218,7 @@ async function withModel<T>(uri: string, token: CancellationToken, empty: T, fn:
   return model ? fn(model) : empty;
 }
 
-connection.onHover((p, token) => withModel(p.textDocument.uri, token, null, (m) => hover(m, p.position, p.textDocument.uri, links)));
+connection.onHover((p, token) => withModel(p.textDocument.uri, token, null, (m) => hover(m, p.position, p.textDocument.uri, links, kernelLinks)));
 connection.onDefinition((p, token) => {
   if (token.isCancellationRequested) return null;
   const fin = finDefinition(p.textDocument.uri, p.position.line, links);
@@ -331,6 +337,33 @@ connection.onRequest('criuLens/analyseLargeLog', async (p: { uri: string }, toke
     if (largeInFlight.get(p.uri) === controller) largeInFlight.delete(p.uri);
     progress.done();
   }
+});
+
+/**
+ * `criuLens/replay` ("Confirm with the kernel"): params { uri, line } of an EPERM line. Replays its
+ * packet against each known ruleset in a throw-away network namespace; answers { ok, text } or
+ * { ok: false, reason } (not root, tools missing, packet not fully known). Never touches the host's ruleset.
+ */
+connection.onRequest('criuLens/replay', async (p: { uri: string; line: number }) => {
+  const link = links.find((l) => l.failure.doc === p.uri && l.failure.line === p.line);
+  if (!link) return { ok: false, reason: 'no failed FIN send is known on that line' };
+  const packet = replayPacketOf(link.failure.packet);
+  if (typeof packet === 'string') return { ok: false, reason: `cannot replay: ${packet}` };
+  if (!link.verdicts.length) return { ok: false, reason: 'no ruleset of this node is open or in the workspace' };
+  const texts: string[] = [];
+  for (const { ruleset } of link.verdicts) {
+    const open = documents.get(ruleset.doc);
+    let text: string;
+    try {
+      text = open ? open.getText() : readFileSync(fileURLToPath(ruleset.doc), 'utf8');
+    } catch (e) {
+      return { ok: false, reason: `cannot read ${ruleset.doc}: ${(e as Error).message}` };
+    }
+    const result = await replay(ruleset, text, packet);
+    if (!result.ok) return { ok: false, reason: result.reason };
+    texts.push(`# ${decodeURIComponent(ruleset.doc.replace(/^.*\//, ''))}\n\n${formatReplay(result.outcome)}`);
+  }
+  return { ok: true, text: texts.join('\n') };
 });
 
 documents.listen(connection);

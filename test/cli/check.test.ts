@@ -97,3 +97,13 @@ test('check links the EPERM line to the rule in text and json too', () => {
   const eperm = json.findings.find((f: { code: string }) => f.code === 'criu.soccr-fin-eperm');
   assert.ok(eperm.related.some((r: { path: string; range: { start: { line: number } } }) => r.path === 'examples/iptables.rules' && r.range.start.line === 75), 'found even without the dump log: the mark alone decides');
 });
+
+test('check reads kernel-trace files with the logs and rules: the TRACE drop is linked to the exact rule', () => {
+  const r = spawnSync(process.execPath, [join(distDir, 'cli.js'), 'check', '--format', 'json', 'examples/restore.log', 'examples/dump.log', 'examples/iptables.rules', 'test/fixtures/kernel-trace/function-graph-fin-drop.trace'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as { files: { path: string; language: string }[]; findings: { path: string; code: string; related: { path: string; range: { start: { line: number } } }[] }[] };
+  assert.equal(report.files.find((f) => f.path.endsWith('.trace'))?.language, 'kernel-trace');
+  const drop = report.findings.find((f) => f.code === 'ktrace.netfilter-drop')!;
+  assert.ok(drop.related.some((x) => x.path === 'examples/iptables.rules' && x.range.start.line === 75));
+  assert.ok(drop.related.some((x) => x.path === 'examples/restore.log'));
+});

@@ -3,9 +3,9 @@
  * people name these files `rules.v4`, `iptables-save.txt`, `nft-ruleset.txt`, `restore.log`.
  * The CLI and the server's workspace scan both use this one detector (DESIGN.md §7).
  */
-export type LanguageId = 'criu-log' | 'iptables-save' | 'nftables';
+export type LanguageId = 'criu-log' | 'iptables-save' | 'nftables' | 'kernel-trace';
 
-export const languageIds: readonly LanguageId[] = ['criu-log', 'iptables-save', 'nftables'];
+export const languageIds: readonly LanguageId[] = ['criu-log', 'iptables-save', 'nftables', 'kernel-trace'];
 
 export function isLanguageId(value: string): value is LanguageId {
   return (languageIds as readonly string[]).includes(value);
@@ -36,17 +36,29 @@ const signs: Record<LanguageId, RegExp[]> = {
     /^\s*type (filter|nat|route) hook \w+/,
     /^\s*(flush ruleset|define \w+ =|include ")/,
   ],
+  // ftrace (function_graph, trace events, kprobes), xtables-monitor/nft traces, dmesg, sysctl.
+  'kernel-trace': [
+    /^# tracer: \w+/,
+    /^\s*\d+\)\s.*\|\s+(\S+\(\)( \{|;)|\}|\/\*)/,
+    /^\s*\S.*-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d{3}\]\s.*\d+\.\d+: \S+:/,
+    /^( ?TRACE|PACKET): \d+ [0-9a-f]+ /,
+    /^trace id [0-9a-f]+ /,
+    /nf_conntrack: (nf_conntrack: )?table full, dropping packet/,
+    /^(<\d+>)?\[\s*\d+\.\d{6}\] /,
+    /^\s*(net\.netfilter\.|\/proc\/sys\/net\/netfilter\/)nf_conntrack_\w+\s*[=:]/,
+  ],
 };
 
 const namePatterns: [RegExp, LanguageId][] = [
   [/(^|\/)(ip6?tables(-legacy|-nft)?-save[^/]*|[^/]*\.(rules|iptables|ip6tables|v4|v6))$/i, 'iptables-save'],
   [/(^|\/)[^/]*(\.nft|nft[^/]*ruleset[^/]*|nftables[^/]*\.conf)$/i, 'nftables'],
   [/(^|\/)([^/]*criu[^/]*\.log|(pre-?)?dump[^/]*\.log|restore[^/]*\.log)$/i, 'criu-log'],
+  [/(^|\/)(trace|trace_pipe|[^/]*\.trace|[^/]*ftrace[^/]*|dmesg[^/]*)$/i, 'kernel-trace'],
 ];
 
 /** The language of a file, or undefined when neither its content nor its name tells. */
 export function detectLanguage(path: string, text: string): LanguageId | undefined {
-  const votes: Record<LanguageId, number> = { 'criu-log': 0, 'iptables-save': 0, nftables: 0 };
+  const votes: Record<LanguageId, number> = { 'criu-log': 0, 'iptables-save': 0, nftables: 0, 'kernel-trace': 0 };
   let seen = 0;
   let start = 0;
   while (seen < SAMPLE_LINES && start < text.length) {

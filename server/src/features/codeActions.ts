@@ -7,6 +7,8 @@ import { exemptionFor } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
 
 export const COPY_COMMAND = 'criuLens.copyToClipboard';
+/** Replays CRIU's packet in a throw-away namespace (server request `criuLens/replay`); the client asks first. */
+export const CONFIRM_COMMAND = 'criuLens.confirmWithKernel';
 
 export function codeActions(params: CodeActionParams, links: readonly FinLink[]): CodeAction[] {
   const uri = params.textDocument.uri;
@@ -36,6 +38,16 @@ export function codeActions(params: CodeActionParams, links: readonly FinLink[])
         });
       }
     }
+  }
+  // On the EPERM line: confirm the evaluator's answer with the kernel itself.
+  for (const link of links) {
+    const line = link.failure.line;
+    if (link.failure.doc !== uri || !link.failure.packet || !link.verdicts.length || line < params.range.start.line || line > params.range.end.line) continue;
+    actions.push({
+      title: "Confirm with the kernel: replay CRIU's packet against the ruleset in a throw-away network namespace (root)",
+      kind: CodeActionKind.QuickFix,
+      command: { title: 'Confirm with the kernel', command: CONFIRM_COMMAND, arguments: [uri, line] },
+    });
   }
   return actions;
 }

@@ -5,6 +5,8 @@ import { explain } from '../netfilter/iptables/explain';
 import { nodeAt } from '../netfilter/iptables/query';
 import { dropHover, exemptionFor } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
+import { evidenceHover, type KernelLinks } from '../link/kernelEvidence';
+import { explainTraceAt } from '../ktrace/explain';
 
 /** A rule that drops the FIN of a failed restore: its hover tells the packet's whole path and the fixes. */
 function linkHover(uri: string, position: Position, links: readonly FinLink[]): string | undefined {
@@ -17,15 +19,32 @@ function linkHover(uri: string, position: Position, links: readonly FinLink[]): 
   return undefined;
 }
 
-export function hover(model: DocumentModel, position: Position, uri = '', links: readonly FinLink[] = []): Hover | null {
+/** On the EPERM line of a failed FIN: which kernel evidence is present, and how to capture the rest. */
+function kernelHover(uri: string, position: Position, links: readonly FinLink[], kernel: KernelLinks | undefined): string | undefined {
+  if (!kernel || !links.some((l) => l.failure.doc === uri && l.failure.line === position.line)) return undefined;
+  return evidenceHover(kernel.present);
+}
+
+export function hover(model: DocumentModel, position: Position, uri = '', links: readonly FinLink[] = [], kernel?: KernelLinks): Hover | null {
   const extra = linkHover(uri, position, links);
-  const base = hoverOf(model, position);
+  const base = withKernel(hoverOf(model, position), kernelHover(uri, position, links, kernel));
   if (!extra) return base;
   const value = base && typeof base.contents === 'object' && 'value' in base.contents ? `${extra}\n\n---\n\n${base.contents.value}` : extra;
   return { contents: { kind: MarkupKind.Markdown, value }, ...(base?.range ? { range: base.range } : {}) };
 }
 
+/** Appends the kernel-evidence section to a hover (kept after what the line itself says). */
+function withKernel(base: Hover | null, section: string | undefined): Hover | null {
+  if (!section) return base;
+  const value = base && typeof base.contents === 'object' && 'value' in base.contents ? `${base.contents.value}\n\n---\n\n${section}` : section;
+  return { contents: { kind: MarkupKind.Markdown, value }, ...(base?.range ? { range: base.range } : {}) };
+}
+
 function hoverOf(model: DocumentModel, position: Position): Hover | null {
+  if (model.language === 'kernel-trace') {
+    const h = explainTraceAt(model.trace, position, model.evidence);
+    return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: h.range } : null;
+  }
   if (model.language === 'criu-log') {
     const h = explainAt(model.criu, position);
     if (!h) return null;

@@ -8,6 +8,26 @@ import { tokenAt } from '../criu/explain';
 import { causeOf, outline, taskFolds, usesAt, type OutlineItem } from '../criu/navigation';
 import type { IptablesRuleset } from '../netfilter/iptables/model';
 import { nodeAt, referencesTo, ruleSummary } from '../netfilter/iptables/query';
+import { traceFolds, traceOutline, type TraceOutlineItem } from '../ktrace/outline';
+
+const traceKinds: Record<TraceOutlineItem['kind'], SymbolKind> = {
+  call: SymbolKind.Function,
+  packet: SymbolKind.Event,
+  step: SymbolKind.Field,
+  event: SymbolKind.Event,
+  evidence: SymbolKind.Key,
+};
+
+function traceSymbol(item: TraceOutlineItem): DocumentSymbol {
+  return {
+    name: item.name || '(empty)',
+    ...(item.detail ? { detail: item.detail } : {}),
+    kind: traceKinds[item.kind],
+    range: item.range,
+    selectionRange: item.selectionRange,
+    children: item.children.map(traceSymbol),
+  };
+}
 
 /** The whole text of a log line after its prefixes. */
 function criuLineRange(a: CriuLogAnalysis, line: number) {
@@ -75,6 +95,7 @@ function outlineSymbol(a: CriuLogAnalysis, item: OutlineItem): DocumentSymbol {
 }
 
 export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
+  if (model.language === 'kernel-trace') return traceOutline(model.trace, model.evidence).map(traceSymbol);
   if (model.language === 'criu-log') return outline(model.criu).map((item) => outlineSymbol(model.criu, item));
   if (model.language !== 'iptables-save') return [];
   return model.ruleset.tables.map((table) => {
@@ -110,6 +131,7 @@ export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
 }
 
 export function foldingRanges(model: DocumentModel): FoldingRange[] {
+  if (model.language === 'kernel-trace') return traceFolds(model.trace).map((f) => ({ startLine: f.start, endLine: f.end, ...(f.comment ? { kind: FoldingRangeKind.Comment } : {}) }));
   if (model.language === 'criu-log') return taskFolds(model.criu).map((f) => ({ startLine: f.start, endLine: f.end, kind: FoldingRangeKind.Region }));
   if (model.language !== 'iptables-save') return [];
   const out: FoldingRange[] = [];

@@ -133,7 +133,7 @@ function markReason(rule: Rule | undefined): string | undefined {
 }
 
 /** CRIU's own lock rule (`-m mark ! --mark 0xc114 … -j DROP`): it drops only packets WITHOUT the mark. */
-function isCriuLockRule(rule: Rule | undefined): boolean {
+export function isCriuLockRule(rule: Rule | undefined): boolean {
   return Boolean(rule?.matches.some((m) => m.module === 'mark' && m.options.some((o) => {
     const v = o.values[0];
     return o.name === 'mark' && o.negated && v?.type === 'mark' && v.value === SOCCR_MARK && v.mask === 0xffffffff;
