@@ -21,6 +21,8 @@ import { codeActions } from './features/codeActions';
 import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
+import { nftWorkspaceSymbols } from './features/nftNavigation';
+import type { NftRuleset } from './netfilter/nftables/model';
 import { version } from '../../package.json';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -184,11 +186,13 @@ connection.onDocumentSymbol((p) => withModel(p.textDocument.uri, [], (m) => docu
 connection.onFoldingRanges((p) => withModel(p.textDocument.uri, [], (m) => foldingRanges(m)));
 connection.onWorkspaceSymbol((p) => {
   const rulesets: [string, IptablesRuleset][] = [];
+  const nft: [string, NftRuleset][] = [];
   for (const document of documents.all()) {
     const model = modelOf(document.uri);
     if (model?.language === 'iptables-save') rulesets.push([document.uri, model.ruleset]);
+    if (model?.language === 'nftables') nft.push([document.uri, model.nft]);
   }
-  return workspaceSymbols(p.query, rulesets);
+  return [...workspaceSymbols(p.query, rulesets), ...nftWorkspaceSymbols(p.query, nft)];
 });
 
 /**

@@ -1,0 +1,187 @@
+/**
+ * Whole-ruleset checks: names that rules use (chains, sets, variables), jumps to base chains,
+ * jump loops, regular chains nothing reaches, iptables-nft's untranslatable extensions, and the
+ * drops that CRIU's 0xC114-marked FIN would meet on the way out.
+ */
+import type { Range } from '../../core/text';
+import { hex, markMatches, SOCCR_MARK } from '../../knowledge/marks';
+import type { Chain, Expr, NftRuleset, Problem, Rule, Statement, Table } from './model';
+
+export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>): void {
+  const problem = (range: Range, code: string, message: string, severity: Problem['severity'] = 'error') =>
+    ruleset.problems.push({ range, severity, code, message });
+  const withIncludes = ruleset.includes.length > 0;
+  for (const ref of ruleset.references) {
+    if (ref.kind === 'variable') {
+      if (!ruleset.defines.has(ref.name) && !withIncludes) problem(ref.range, 'nftables.undefined-variable', `\`$${ref.name}\` is not defined: add \`define ${ref.name} = …\` before its use.`);
+      continue;
+    }
+    const table = ref.table;
+    if (!table || !declared.has(table)) continue;
+    if (ref.kind === 'chain') {
+      const target = table.chains.get(ref.name);
+      if (!target) {
+        if (!withIncludes) problem(ref.range, 'nftables.undefined-chain', `Chain \`${ref.name}\` does not exist in table ${table.family} ${table.name}.`);
+      } else if (target.base) {
+        problem(ref.range, 'nftables.jump-to-base-chain', `\`${ref.name}\` is a base chain (hook ${target.base.hook.text}): rules can only jump to regular chains.`);
+      }
+    } else if (!table.sets.has(ref.name) && !withIncludes) {
+      problem(ref.range, 'nftables.undefined-set', `Set or map \`@${ref.name}\` does not exist in table ${table.family} ${table.name}.`);
+    }
+  }
+  const graph = jumpGraph(ruleset);
+  for (const table of ruleset.tables) {
+    if (!declared.has(table)) continue;
+    for (const chain of table.chains.values()) {
+      if (!chain.base && chain.declarations.length && !graph.callers.get(chain)?.length && !referencedByMap(ruleset, table, chain.name)) {
+        problem(chain.nameRange, 'nftables.unused-chain', `Nothing jumps to chain \`${chain.name}\`: it is not a base chain, so its rules never see a packet.`, 'warning');
+      }
+    }
+  }
+  for (const cycle of loops(graph)) {
+    const names = cycle.map((e) => e.from.name);
+    problem(cycle[0].range, 'nftables.jump-loop', `Jump loop: ${[...names, names[0]].join(' → ')}. The kernel rejects the ruleset (ELOOP).`);
+  }
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains.values()) {
+      for (const rule of allRules(chain.rules)) {
+        for (const st of rule.statements) {
+          if (st.kind === 'xt') {
+            problem(st.range, 'nftables.xt-compat', `iptables-nft could not translate this ${st.what} (\`${st.name}\`) into nft expressions: nft cannot show what it does, and \`nft -f\` cannot load it. See it with \`iptables-nft-save\`.`, 'warning');
+          }
+        }
+      }
+    }
+  }
+  if (ruleset.legacyTablesPresent) {
+    problem(ruleset.legacyTablesPresent, 'nftables.legacy-tables', 'iptables-legacy tables are present too: their rules are not in this dump but still see every packet. Capture `iptables-legacy-save` as well.', 'warning');
+  }
+  criuDrops(ruleset, graph, problem);
+}
+
+function* allRules(rules: readonly Rule[]): Generator<Rule> {
+  for (const r of rules) {
+    yield r;
+    for (const st of r.statements) if (st.kind === 'verdict' && st.binding) yield* allRules(st.binding);
+  }
+}
+
+function referencedByMap(ruleset: NftRuleset, table: Table, name: string): boolean {
+  return ruleset.references.some((r) => r.kind === 'chain' && r.table === table && r.name === name && !r.rule);
+}
+
+export interface JumpEdge {
+  from: Chain;
+  to: Chain;
+  rule: Rule;
+  range: Range;
+  goto: boolean;
+}
+
+export interface JumpGraph {
+  /** Jumps and gotos out of each chain (rules of anonymous chains count as their parent's). */
+  edges: Map<Chain, JumpEdge[]>;
+  callers: Map<Chain, JumpEdge[]>;
+}
+
+/** The chain a rule is in; a rule of `jump { … }` belongs to the chain that holds the binding. */
+function ownerOf(table: Table, rule: Rule): Chain | undefined {
+  return table.chains.get(rule.chain.replace(/ \(binding\)/g, ''));
+}
+
+export function jumpGraph(ruleset: NftRuleset): JumpGraph {
+  const edges = new Map<Chain, JumpEdge[]>();
+  const callers = new Map<Chain, JumpEdge[]>();
+  for (const ref of ruleset.references) {
+    if (ref.kind !== 'chain' || !ref.table || !ref.rule) continue;
+    const from = ownerOf(ref.table, ref.rule);
+    const to = ref.table.chains.get(ref.name);
+    if (!from || !to) continue;
+    const edge = { from, to, rule: ref.rule, range: ref.range, goto: !!ref.goto };
+    (edges.get(from) ?? edges.set(from, []).get(from)!).push(edge);
+    (callers.get(to) ?? callers.set(to, []).get(to)!).push(edge);
+  }
+  return { edges, callers };
+}
+
+/** One cycle per strongly connected set of jumps, as its edges. */
+function loops(graph: JumpGraph): JumpEdge[][] {
+  const state = new Map<Chain, 1 | 2>();
+  const stack: JumpEdge[] = [];
+  const found: JumpEdge[][] = [];
+  const visit = (c: Chain) => {
+    state.set(c, 1);
+    for (const e of graph.edges.get(c) ?? []) {
+      const s = state.get(e.to);
+      if (s === 1) {
+        const at = stack.findIndex((x) => x.from === e.to);
+        found.push([...stack.slice(at < 0 ? stack.length : at), e]);
+      } else if (s === undefined) {
+        stack.push(e);
+        visit(e.to);
+        stack.pop();
+      }
+    }
+    state.set(c, 2);
+  };
+  for (const c of graph.edges.keys()) if (!state.has(c)) visit(c);
+  return found;
+}
+
+/** `meta mark 0x8000`, `meta mark & 0x8000 == 0x8000`, `mark != 0xc114`: the test on the packet mark, if the match is one. */
+export function markTest(st: Statement): { value: number; mask: number; negated: boolean } | undefined {
+  if (st.kind !== 'match' || (st.op !== '==' && st.op !== '!=' && st.op !== 'implicit')) return undefined;
+  let left: Expr = st.left;
+  let mask = 0xffffffff;
+  if (left.kind === 'binop' && left.op === '&' && left.right.kind === 'value' && left.right.number !== undefined) {
+    mask = left.right.number >>> 0;
+    left = left.left;
+  }
+  if (left.kind !== 'selector' || left.protocol !== 'meta' || left.field !== 'mark') return undefined;
+  if (st.right.kind !== 'value' || st.right.number === undefined) return undefined;
+  return { value: st.right.number >>> 0, mask, negated: st.op === '!=' };
+}
+
+const isCriuTable = (t: Table) => /^CRIU-/.test(t.name);
+
+/**
+ * Rules that drop (or reject) a packet marked 0xC114 and are reached from an output or
+ * postrouting base chain: the FIN a TCP restore re-sends meets them. CRIU's own tables are
+ * never blamed.
+ */
+function criuDrops(ruleset: NftRuleset, graph: JumpGraph, problem: (r: Range, code: string, msg: string, sev?: Problem['severity']) => void): void {
+  for (const table of ruleset.tables) {
+    if (isCriuTable(table) || table.family === 'ip6' || table.family === 'arp' || table.family === 'netdev' || table.family === 'bridge') continue;
+    const via = new Map<Chain, JumpEdge | null>();
+    const queue: Chain[] = [];
+    for (const c of table.chains.values()) {
+      if (c.base && (c.base.hook.text === 'output' || c.base.hook.text === 'postrouting')) { via.set(c, null); queue.push(c); }
+    }
+    while (queue.length) {
+      const c = queue.shift()!;
+      for (const e of graph.edges.get(c) ?? []) if (!via.has(e.to)) { via.set(e.to, e); queue.push(e.to); }
+    }
+    for (const [chain, _] of via) {
+      for (const rule of chain.rules) {
+        const drops = rule.statements.some((s) => s.kind === 'verdict' && (s.verdict === 'drop' || s.verdict === 'reject'));
+        if (!drops) continue;
+        const tests = rule.statements.map(markTest).filter((t) => t !== undefined);
+        if (!tests.length || !tests.every((t) => markMatches(SOCCR_MARK, t, t.negated))) continue;
+        const t = tests[0];
+        const bits = (SOCCR_MARK & t.mask) >>> 0;
+        const why = t.negated ? `${hex(SOCCR_MARK)} & ${hex(t.mask)} = ${hex(bits)} ≠ ${hex(t.value)}, and the match is negated` : `${hex(SOCCR_MARK)} & ${hex(t.mask)} = ${hex(bits)}`;
+        problem(rule.range, 'nftables.drops-criu-mark', `Drops CRIU's ${hex(SOCCR_MARK)}-marked packets (the FIN a TCP restore re-sends): ${why}; reached from ${table.family} ${table.name} ${pathTo(via, chain)}`, 'information');
+      }
+    }
+  }
+}
+
+function pathTo(via: Map<Chain, JumpEdge | null>, chain: Chain): string {
+  const steps: string[] = [];
+  let c = chain;
+  for (let e = via.get(c); e; e = via.get(c)) {
+    steps.unshift(` rule ${e.rule.index} ${e.goto ? 'goto' : 'jump'} ${e.to.name}`);
+    c = e.from;
+  }
+  return c.name + steps.join('');
+}
