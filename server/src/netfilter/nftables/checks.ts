@@ -34,7 +34,9 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
     if (!declared.has(table)) continue;
     for (const chain of table.chains.values()) {
       if (!chain.base && chain.declarations.length && !graph.callers.get(chain)?.length && !referencedByMap(ruleset, table, chain.name)) {
-        problem(chain.nameRange, 'nftables.unused-chain', `Nothing jumps to chain \`${chain.name}\`: it is not a base chain, so its rules never see a packet.`, 'warning');
+        // Empty chains nobody calls are common on purpose (kube-proxy's canaries): a hint, not a warning.
+        if (chain.rules.length === 0) problem(chain.nameRange, 'nftables.unused-chain', `Chain \`${chain.name}\` is empty and nothing jumps to it.`, 'hint');
+        else problem(chain.nameRange, 'nftables.unused-chain', `Nothing jumps to chain \`${chain.name}\`: it is not a base chain, so its ${chain.rules.length === 1 ? 'rule never sees' : `${chain.rules.length} rules never see`} a packet.`, 'warning');
       }
     }
   }
