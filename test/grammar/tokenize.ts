@@ -32,6 +32,7 @@ export const corpusRoot = join(repoRoot, '..', 'shared', 'corpus');
 const grammarFiles: Record<string, string> = {
   'source.criu-log': 'criu-log.tmLanguage.json',
   'source.iptables-save': 'iptables-save.tmLanguage.json',
+  'source.nftables': 'nftables.tmLanguage.json',
 };
 
 let registry: vsctm.Registry | undefined;
