@@ -25,7 +25,7 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
       } else if (target.base) {
         problem(ref.range, 'nftables.jump-to-base-chain', `\`${ref.name}\` is a base chain (hook ${target.base.hook.text}): rules can only jump to regular chains.`);
       }
-    } else if (!table.sets.has(ref.name) && !withIncludes) {
+    } else if (!table.sets.has(ref.name) && !table.flowtables.has(ref.name) && !withIncludes) {
       problem(ref.range, 'nftables.undefined-set', `Set or map \`@${ref.name}\` does not exist in table ${table.family} ${table.name}.`);
     }
   }
