@@ -103,7 +103,7 @@ table bridge br { chain n { type nat hook prerouting priority dstnat; } }
   const at = (code: string) => r.problems.filter((p) => p.code === code).map((p) => `${p.range.start.line + 1}:${p.range.start.character}-${p.range.end.character}`);
   assert.deepEqual(at('nftables.invalid-hook'), ['2:28-35', '5:25-32', '9:27-32']);
   assert.deepEqual(at('nftables.invalid-priority'), ['6:43-49', '7:43-48']);
-  assert.deepEqual(at('nftables.invalid-policy'), ['8:52-57']);
+  assert.deepEqual(at('nftables.invalid-policy'), ['8:53-58']);
 });
 
 test('match expressions: payload, meta, ct, interfaces, relational operators, ranges, prefixes', () => {
