@@ -55,7 +55,7 @@ table bridge b {
 table netdev d {
 	chain ingress { type filter hook ingress device "lo" priority filter; }
 }
-table arp a { chain i { type filter hook input priority filter; } }
+table arp a { chain i { type filter hook input priority filter; }; }
 table ip6 six { }
 table inet both { }
 `);
@@ -94,7 +94,9 @@ table ip t {
 	chain r { type route hook input priority 0; }
 	chain q { type weird hook input priority 0; }
 }
-table bridge br { chain n { type nat hook prerouting priority dstnat; } }
+table bridge br {
+	chain n { type nat hook prerouting priority dstnat; }
+}
 `);
   assert.deepEqual(codes(r), [
     'nftables.invalid-chain-type', 'nftables.invalid-chain-type', 'nftables.invalid-hook', 'nftables.invalid-hook', 'nftables.invalid-hook',
@@ -194,11 +196,11 @@ test('sets and maps with elements across lines, flags, timeouts, typeof; flowtab
 		hook ingress priority filter
 		devices = { lo }
 	}
-	counter cnt { packets 1 bytes 2 }
-	quota q { over 1200 bytes }
+	counter cnt { packets 1 bytes 2; }
+	quota q { over 1200 bytes; }
 	ct helper h { type "sip" protocol tcp; l3proto ip; }
-	limit l { rate 400/hour }
-	chain c { ip saddr @s counter name "cnt" accept; flow add @ft }
+	limit l { rate 400/hour; }
+	chain c { ip saddr @s counter name "cnt" accept; flow add @ft; }
 }
 `);
   assert.deepEqual(errors(r), []);
@@ -298,27 +300,30 @@ table ip filter {
 });
 
 test('references: undefined chain, set and variable; jumps to base chains; loops; unused chains', () => {
+  // x ⇄ y is a loop no base chain reaches: the kernel loads it (checked against nft -f), so only a ⇄ b is reported.
   const r = parseNftables(`table ip t {
-	chain in { type filter hook input priority 0; jump nowhere; ip saddr @nope accept; jump in2; tcp dport $undef accept }
+	chain in { type filter hook input priority 0; jump nowhere; ip saddr @nope accept; jump in2; tcp dport $undef accept; jump a; }
 	chain in2 { type filter hook forward priority 0; }
-	chain a { jump b }
-	chain b { goto a }
-	chain lonely { accept }
+	chain a { jump b; }
+	chain b { goto a; }
+	chain lonely { accept; }
+	chain x { jump y; }
+	chain y { jump x; }
 	chain empty { }
-	chain via { jump { jump bound } }
+	chain via { jump { jump bound; }; }
 	chain bound { }
 }
 `);
   const got = r.problems.map((p) => `${p.code}:${p.severity}:${p.range.start.line + 1}:${p.range.start.character}`).sort();
   assert.deepEqual(got, [
-    'nftables.jump-loop:error:4:16',
+    'nftables.jump-loop:error:5:16',
     'nftables.jump-to-base-chain:error:2:89',
     'nftables.undefined-chain:error:2:52',
     'nftables.undefined-set:error:2:70',
     'nftables.undefined-variable:error:2:104',
-    'nftables.unused-chain:hint:7:7',
+    'nftables.unused-chain:hint:9:7',
+    'nftables.unused-chain:warning:10:7',
     'nftables.unused-chain:warning:6:7',
-    'nftables.unused-chain:warning:8:7',
   ]);
 });
 
@@ -334,6 +339,10 @@ test('syntax errors nft reports, with exact ranges; the rest of the file still p
     ['table ip t {\n\tbogus x { }\n}\n', 'nftables.syntax', '2:1-6'],
     ['table ip t {\n\tchain c {\n\t\ttcp dport 22 jump\n\t}\n}\n', 'nftables.syntax', '3:15-19'],
     ['table ip t {\n\tset s { flags interval; }\n}\n', 'nftables.syntax', '2:1-6'],
+    ['table ip t {\n\tchain c { accept }\n}\n', 'nftables.missing-separator', '2:18-19'],
+    ['table ip t { chain c { accept; } }\n', 'nftables.missing-separator', '1:33-34'],
+    ['table ip t {\n\tchain c {\n\t\ttcp dport { 22; 80 } accept\n\t}\n}\n', 'nftables.syntax', '3:16-17'],
+    ['table ip t {\n\tchain c {\n\t\tpolicy drop\n\t}\n}\n', 'nftables.policy-without-hook', '3:9-13'],
   ];
   for (const [text, code, where] of cases) {
     const r = parseNftables(text);
@@ -343,7 +352,7 @@ test('syntax errors nft reports, with exact ranges; the rest of the file still p
     assert.equal(`${e[0].code} ${at}`, `${code} ${where}`, `${JSON.stringify(text)}: ${e[0].message}`);
   }
   // After a broken rule the next chain still parses.
-  const r = parseNftables('table ip t {\n\tchain c {\n\t\tfoo bar\n\t}\n\tchain d { type filter hook input priority 0; accept }\n}\n');
+  const r = parseNftables('table ip t {\n\tchain c {\n\t\tfoo bar\n\t}\n\tchain d { type filter hook input priority 0; accept; }\n}\n');
   assert.equal(chain(r, 'ip t', 'd').rules.length, 1);
 });
 

@@ -158,7 +158,7 @@ class Builder {
         table.headerRange = this.range(kw.s, fn.name.e);
         table.range = this.range(stmt.s, body.e);
       }
-      for (const s of body.body ?? []) this.tableItem(table, s);
+      for (const s of this.block(body)) this.tableItem(table, s);
       this.extra(fn.rest.slice(1));
     } else {
       if (needsBody) this.problem(kw.s, fn.name.e, 'nftables.syntax', `\`table ${fn.family} ${fn.name.text}\` needs a body \`{ … }\` (or write \`add table\`).`);
@@ -168,6 +168,12 @@ class Builder {
       }
       this.extra(fn.rest);
     }
+  }
+
+  /** A table, chain, set or object body: nft's parser needs a newline or `;` after its last statement. */
+  private block(brace: Token): Stmt[] {
+    if (brace.closed && !brace.separated) this.problem(brace.e - 1, brace.e, 'nftables.missing-separator', 'nft needs a newline or `;` before this `}`: the statement before it is not ended.');
+    return brace.body ?? [];
   }
 
   private extra(tokens: Token[]): void {
@@ -214,7 +220,10 @@ class Builder {
     }
     chain.declarations.push(this.range(name.s, name.e));
     if (body?.k === 'brace') {
-      for (const s of body.body ?? []) this.chainItem(chain, s);
+      for (const s of this.block(body)) this.chainItem(chain, s);
+      if (chain.policy && !chain.base) {
+        this.ruleset.problems.push({ range: chain.policy.range, severity: 'error', code: 'nftables.policy-without-hook', message: `Only base chains (with \`type … hook …\`) have a policy; \`${chain.name}\` is a regular chain.` });
+      }
       this.extra(tokens.slice(2));
     } else if (!blockOptional) {
       this.problem(kw.s, name.e, 'nftables.syntax', `\`chain ${name.text}\` needs a body \`{ … }\`.`);
@@ -258,6 +267,7 @@ class Builder {
     const self = this;
     return {
       pos: this.pos,
+      source: this.text,
       error: (s, e, code, message) => this.problem(s, e, code, message),
       chainRef: (word, goto) => this.ruleset.references.push({ kind: 'chain', table: chain?.table, name: word.text, range: word.range, rule, goto }),
       setRef: (name, range) => this.ruleset.references.push({ kind: 'set', table: chain?.table, name, range, rule }),
@@ -367,7 +377,7 @@ class Builder {
       return;
     }
     const reader = new RuleReader([], this.ruleContext(undefined));
-    for (const s of body.body ?? []) {
+    for (const s of this.block(body)) {
       const [k, ...rest] = s.tokens;
       if (k.k !== 'word') continue;
       const joined = () => this.text.slice(rest[0]?.s ?? k.e, rest[rest.length - 1]?.e ?? k.e);
@@ -387,7 +397,7 @@ class Builder {
         case 'elements': {
           const b = rest[1];
           if (rest[0]?.text !== '=' || b?.k !== 'brace') { this.problem(k.s, s.e, 'nftables.syntax', '`elements` needs `= { … }`.'); break; }
-          set.elements = reader.elements(b.body ?? []);
+          set.elements = reader.elements(b.body ?? [], b);
           const ctx = this.ruleContext(undefined);
           const chainRefs = new RuleReader([], { ...ctx, chainRef: (w, goto) => this.ruleset.references.push({ kind: 'chain', table, name: w.text, range: w.range, goto }) });
           chainRefs.verdictElements(set.elements);
@@ -407,7 +417,7 @@ class Builder {
     const body = tokens[1];
     const ft = { table, name: name.text, nameRange: this.range(name.s, name.e), range: this.range(stmt.s, body?.e ?? name.e), devices: [] as Word[] } as import('./model').Flowtable;
     table.flowtables.set(name.text, ft);
-    for (const s of body?.body ?? []) {
+    for (const s of body?.k === 'brace' ? this.block(body) : []) {
       const [k, ...rest] = s.tokens;
       if (k.text === 'hook' && rest[0]) {
         ft.hook = this.word(rest[0]);
@@ -424,8 +434,9 @@ class Builder {
     const name = this.nameOf(tokens, kw);
     if (!name) return;
     const body = tokens[1];
-    const properties = (body?.body ?? []).map((s) => this.text.slice(s.s, s.e));
-    const comment = (body?.body ?? []).find((s) => s.tokens[0].text === 'comment')?.tokens[1]?.text;
+    const stmts = body?.k === 'brace' ? this.block(body) : [];
+    const properties = stmts.map((s) => this.text.slice(s.s, s.e));
+    const comment = stmts.find((s) => s.tokens[0].text === 'comment')?.tokens[1]?.text;
     table.objects.push({ table, type, name: name.text, nameRange: this.range(name.s, name.e), range: this.range(stmt.s, body?.e ?? name.e), properties, ...(comment !== undefined ? { comment } : {}) });
   }
 
@@ -466,7 +477,7 @@ class Builder {
           this.ruleset.references.push({ kind: 'set', table: t.table, name: name.text, range: this.range(name.s, name.e) });
           const body = t.rest[1];
           const set = t.table.sets.get(name.text);
-          if (body?.k === 'brace' && set) set.elements.push(...new RuleReader([], this.ruleContext(undefined)).elements(body.body ?? []));
+          if (body?.k === 'brace' && set) set.elements.push(...new RuleReader([], this.ruleContext(undefined)).elements(body.body ?? [], body));
         }
         return;
       }

@@ -11,6 +11,8 @@ import type { Positions, Stmt, Token } from './syntax';
 
 export interface RuleContext {
   pos: Positions;
+  /** The document text, to see the separators the grammar dropped. */
+  source: string;
   /** Reports a problem nft would reject the rule for. */
   error(s: number, e: number, code: string, message: string): void;
   /** A chain named by `jump`/`goto` (or a verdict map element). */
@@ -378,7 +380,7 @@ export class RuleReader {
   primary(mode: 'selector' | 'value' | 'mixed'): Expr {
     const t = this.next();
     const range = this.ctx.pos.range(t.s, t.e);
-    if (t.k === 'brace') return { kind: 'set', elements: this.elements(t.body ?? []), range };
+    if (t.k === 'brace') return { kind: 'set', elements: this.elements(t.body ?? [], t), range };
     if (t.k === 'paren') {
       const inner = new RuleReader(t.tokens ?? [], this.ctx);
       if (!t.tokens?.length) return { kind: 'other', text: '()', range };
@@ -470,7 +472,16 @@ export class RuleReader {
   }
 
   /** The elements of `{ … }`: comma-separated, over any number of lines, `key : value` in maps. */
-  elements(body: Stmt[]): SetElement[] {
+  elements(body: Stmt[], brace?: Token): SetElement[] {
+    // Elements are separated by commas and newlines; nft rejects a `;` inside `{ … }`.
+    if (brace) {
+      const gaps = [brace.s + 1, ...body.flatMap((st) => [st.s, st.e]), brace.e - (brace.closed ? 1 : 0)];
+      for (let k = 0; k + 1 < gaps.length; k += 2) {
+        const gap = this.ctx.source.slice(gaps[k], gaps[k + 1]).replace(/#[^\r\n]*/g, '');
+        const semi = gap.indexOf(';');
+        if (semi >= 0) this.ctx.error(gaps[k] + semi, gaps[k] + semi + 1, 'nftables.syntax', 'A `;` cannot separate the elements of `{ … }`: use a comma.');
+      }
+    }
     const flat = body.flatMap((s) => s.tokens);
     const out: SetElement[] = [];
     let start = 0;

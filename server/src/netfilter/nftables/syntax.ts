@@ -12,6 +12,8 @@ export interface Token {
   e: number;
   /** Strings, braces and parentheses: whether they were closed. */
   closed?: boolean;
+  /** Braces: whether a newline or `;` ends the last statement before `}` (or the block is empty). */
+  separated?: boolean;
   /** Braces: the statements inside. */
   body?: Stmt[];
   /** Parentheses: the tokens inside. */
