@@ -1,0 +1,68 @@
+/**
+ * Kernel oracle for nftables: we must accept and reject exactly what `nft -f` does. Each script is
+ * loaded for real into its own throw-away network namespace (`nft -c` alone skips the kernel's
+ * commit-time checks: it accepts a jump loop that a real load rejects with ELOOP), and nft's exit
+ * status is compared with whether our parser reports an error.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseNftables } from '../../server/src/netfilter/nftables/build';
+import { corpusDir, examplesDir, filesUnder } from '../support/paths';
+import { nftAvailable, nftLoad, withNetns } from './netns';
+
+const table = (body: string) => `table ip t {\n${body}\n}\n`;
+const input = (rules: string) => table(`\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n${rules.split('\n').map((r) => `\t\t${r}`).join('\n')}\n\t}\n\tchain a {\n\t\tcounter\n\t}`);
+
+/** [name, script]: the names say what we expect, the kernel decides. */
+const cases: [string, string][] = [
+  ['valid: iptables-nft KUBE-FIREWALL', table('\tchain OUTPUT {\n\t\ttype filter hook output priority filter; policy accept;\n\t\tcounter packets 0 bytes 0 jump KUBE-FIREWALL\n\t}\n\tchain KUBE-FIREWALL {\n\t\tmeta mark & 0x00008000 == 0x00008000 counter packets 0 bytes 0 drop\n\t}')],
+  ['valid: CRIU lock commands', 'add table inet CRIU-1\nadd chain inet CRIU-1 output { type filter hook output priority 0; }\nadd rule inet CRIU-1 output meta mark 0xC114 accept\nadd set inet CRIU-1 conns4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; }\nadd rule inet CRIU-1 output ip saddr . tcp sport . ip daddr . tcp dport @conns4 drop\nadd element inet CRIU-1 conns4 { 10.0.0.1 . 1 . 10.0.0.2 . 2 }\n'],
+  ['valid: matches and statements', input('ip saddr 10.0.0.0/8 ip daddr != 192.168.1.1 tcp dport 1024-65535 accept\nct state established,related counter accept\niifname "lo*" oifname != "eth0" jump a\nmeta mark set 0xc114 ct mark set meta mark meta nftrace set 1\ntcp flags syn / syn,ack log prefix "syn: " level warn limit rate 10/second\nip protocol icmp icmp type echo-request reject with icmp type host-prohibited\nmeta l4proto { tcp, udp } th dport 53 goto a\nudp dport vmap { 53 : accept, 67 : jump a }\nmeta mark and 0xff00 == 0x100 drop')],
+  ['valid: define, priorities by name and expression', 'define lan = 192.168.0.0/16\ndefine ports = { 22, 80 }\ntable inet t {\n\tchain c {\n\t\ttype filter hook input priority filter + 10; policy drop;\n\t\tip saddr $lan tcp dport $ports accept\n\t}\n\tchain d {\n\t\ttype nat hook prerouting priority dstnat - 5;\n\t}\n\tchain e {\n\t\ttype route hook output priority mangle;\n\t}\n\tchain f {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\tmasquerade\n\t}\n}\n'],
+  ['valid: sets and maps across lines', table('\tset s {\n\t\ttype ipv4_addr . inet_service\n\t\tflags interval\n\t\telements = { 10.0.0.1 . 22,\n\t\t\t     10.0.0.0/24 . 80-90 }\n\t}\n\tmap m {\n\t\ttype ipv4_addr : verdict\n\t\telements = { 1.1.1.1 : drop, 2.2.2.2 : jump a }\n\t}\n\tchain c {\n\t\ttype filter hook input priority 0;\n\t\tip saddr . tcp dport @s accept\n\t\tip saddr vmap @m\n\t}\n\tchain a {\n\t}')],
+  ['valid: bridge and netdev priorities', 'table bridge b {\n\tchain o {\n\t\ttype filter hook output priority out;\n\t}\n}\ntable netdev d {\n\tchain i {\n\t\ttype filter hook ingress device "lo" priority filter;\n\t}\n}\n'],
+  ['valid: objects', table('\tcounter cnt {\n\t\tpackets 0 bytes 0\n\t}\n\tquota q {\n\t\tover 1200 bytes\n\t}\n\tchain c {\n\t\ttype filter hook input priority 0;\n\t\tcounter name "cnt" quota name "q" accept\n\t}')],
+  ['valid: unreachable jump loop', table('\tchain x {\n\t\tjump y\n\t}\n\tchain y {\n\t\tjump x\n\t}')],
+  ['broken: undefined chain', input('jump nowhere')],
+  ['broken: undefined set', input('ip saddr @nope accept')],
+  ['broken: undefined variable', input('ip saddr $nope accept')],
+  ['broken: jump loop from a base chain', table('\tchain c {\n\t\ttype filter hook input priority 0;\n\t\tjump x\n\t}\n\tchain x {\n\t\tjump y\n\t}\n\tchain y {\n\t\tjump x\n\t}')],
+  ['broken: jump to a base chain', table('\tchain c {\n\t\ttype filter hook input priority 0;\n\t\tjump d\n\t}\n\tchain d {\n\t\ttype filter hook output priority 0;\n\t}')],
+  ['broken: arp has no forward hook', 'table arp a {\n\tchain x {\n\t\ttype filter hook forward priority filter;\n\t}\n}\n'],
+  ['broken: nat on forward', table('\tchain n {\n\t\ttype nat hook forward priority 0;\n\t}')],
+  ['broken: route on input', table('\tchain r {\n\t\ttype route hook input priority 0;\n\t}')],
+  ['broken: dstnat priority on input', table('\tchain d {\n\t\ttype filter hook input priority dstnat;\n\t}')],
+  ['broken: raw priority in bridge', 'table bridge b {\n\tchain o {\n\t\ttype filter hook output priority raw;\n\t}\n}\n'],
+  ['broken: policy maybe', table('\tchain d {\n\t\ttype filter hook input priority 0; policy maybe;\n\t}')],
+  ['broken: policy on a regular chain', table('\tchain d {\n\t\tpolicy drop\n\t}')],
+  ['broken: no priority', table('\tchain d {\n\t\ttype filter hook input;\n\t}')],
+  ['broken: unknown family', 'table foo t {\n}\n'],
+  ['broken: unclosed block', 'table ip t {\n\tchain c {\n\t}\n'],
+  ['broken: misspelt verdict', input('tcp dport 22 acept')],
+  ['broken: match without value', input('ip saddr accept')],
+  ['broken: no separator before }', table('\tchain c { accept }')],
+  ['broken: ; inside a set', input('tcp dport { 22; 80 } accept')],
+  ['broken: statement outside a table', 'chain c {\n}\n'],
+];
+
+/** Real rulesets printed by nft on this kind of machine: they must load again. */
+const printed = [join(examplesDir, 'nftables.rules'), ...filesUnder(join(corpusDir, 'criu-real'), /nft-ruleset\.txt$/).slice(0, 6)];
+
+test('nft -f and our parser agree on what loads', { skip: ((a) => !a.ok && a.reason)(nftAvailable()) }, () => {
+  const disagreements: string[] = [];
+  const all: [string, string][] = [...cases, ...printed.map((p): [string, string] => [`printed: ${p.slice(p.indexOf('examples') >= 0 ? p.indexOf('examples') : p.indexOf('criu-real'))}`, readFileSync(p, 'utf8')])];
+  let rejected = 0;
+  for (const [name, script] of all) {
+    const kernel = withNetns((ns) => nftLoad(ns, script));
+    const ours = parseNftables(script).problems.filter((p) => p.severity === 'error');
+    if (kernel.code !== 0) rejected++;
+    if ((kernel.code === 0) !== (ours.length === 0)) {
+      disagreements.push(`${name}: nft ${kernel.code === 0 ? 'loads it' : `rejects it (${kernel.stderr.split('\n')[0]})`}, we report ${ours.length ? ours.map((e) => `${e.code} at ${e.range.start.line + 1}:${e.range.start.character + 1}`).join(', ') : 'no error'}`);
+    }
+    assert.equal(name.startsWith('broken'), kernel.code !== 0, `${name}: the case is named for what nft does (${kernel.stderr.split('\n')[0]})`);
+  }
+  assert.deepEqual(disagreements, [], disagreements.join('\n'));
+  assert.ok(rejected >= 15, `broken cases rejected by nft: ${rejected}`);
+});
