@@ -45,6 +45,9 @@ const cases: [string, string][] = [
   ['broken: no separator before }', table('\tchain c { accept }')],
   ['broken: ; inside a set', input('tcp dport { 22; 80 } accept')],
   ['broken: statement outside a table', 'chain c {\n}\n'],
+  ['broken: netdev ingress without device', 'table netdev d {\n\tchain i {\n\t\ttype filter hook ingress priority 0;\n\t}\n}\n'],
+  ['broken: set declared again with another type', table('\tset s {\n\t\ttype ipv4_addr\n\t}\n\tset s {\n\t\ttype ipv6_addr\n\t}')],
+  ['valid: set declared again, same type', table('\tset s {\n\t\ttype ipv4_addr\n\t}\n\tset s {\n\t\ttype ipv4_addr\n\t}')],
 ];
 
 /** Real rulesets printed by nft on this kind of machine: they must load again. */

@@ -367,10 +367,7 @@ class Builder {
     if (!name) return;
     const body = tokens[1];
     const set = { table, kind, name: name.text, nameRange: this.range(name.s, name.e), range: this.range(stmt.s, body?.e ?? name.e), typeof: false, flags: [] as string[], elements: [] as import('./model').SetElement[] } as import('./model').NamedSet;
-    if (table.sets.has(name.text) && body?.k === 'brace') {
-      const prev = table.sets.get(name.text)!;
-      if (prev.keyType !== undefined) this.problem(name.s, name.e, 'nftables.duplicate', `${kind} \`${name.text}\` is already declared in table ${table.family} ${table.name}; a second declaration must not change it.`, 'warning');
-    }
+    const prev = table.sets.get(name.text);
     table.sets.set(name.text, set);
     if (body?.k !== 'brace') {
       this.problem(kw.s, name.e, 'nftables.syntax', `\`${kind} ${name.text}\` needs a body \`{ type …; }\`.`);
@@ -409,6 +406,11 @@ class Builder {
       }
     }
     if (set.keyType === undefined) this.problem(kw.s, name.e, 'nftables.syntax', `${kind} \`${name.text}\` has no \`type\` or \`typeof\`: nft requires one.`);
+    // Declaring a set again is a no-op when nothing changes; another type makes nft fail (EEXIST).
+    if (prev?.keyType !== undefined && set.keyType !== undefined && (prev.keyType !== set.keyType || prev.valueType !== set.valueType || prev.kind !== set.kind)) {
+      this.problem(name.s, name.e, 'nftables.duplicate', `${kind} \`${name.text}\` is already declared in table ${table.family} ${table.name} as \`${prev.keyType}${prev.valueType ? ` : ${prev.valueType}` : ''}\`: nft fails with "File exists".`);
+    }
+    if (prev) set.elements = [...prev.elements, ...set.elements];
   }
 
   private flowtableStmt(table: Table, tokens: Token[], kw: Token, stmt: Stmt): void {
