@@ -4,6 +4,8 @@ import { parseNftables } from '../../server/src/netfilter/nftables/build';
 import { exprText } from '../../server/src/netfilter/nftables/explain';
 import type { Chain, Expr, NftRuleset, Statement } from '../../server/src/netfilter/nftables/model';
 
+/** Ranges on one line are compact objects (core/text.ts lineRange): compare their JSON form. */
+const plain = (r: unknown) => JSON.parse(JSON.stringify(r)) as unknown;
 const errors = (r: NftRuleset) => r.problems.filter((p) => p.severity === 'error');
 const codes = (r: NftRuleset) => r.problems.map((p) => p.code).sort();
 const chain = (r: NftRuleset, table: string, name: string): Chain => {
@@ -79,7 +81,7 @@ table inet both { }
   assert.equal(chain(r, 'ip filter', 'RAW').policy?.text, 'drop');
   assert.deepEqual(chain(r, 'netdev d', 'ingress').base?.devices.map((d) => d.text), ['lo']);
   // Exact ranges: the priority expression of PRE is `dstnat + 10` on line 6.
-  assert.deepEqual(chain(r, 'ip filter', 'PRE').base?.priority?.range, { start: { line: 5, character: 36 }, end: { line: 5, character: 47 } });
+  assert.deepEqual(plain(chain(r, 'ip filter', 'PRE').base?.priority?.range), { start: { line: 5, character: 36 }, end: { line: 5, character: 47 } });
 });
 
 test('base chain specs nft rejects: hook for the family, hook for the type, priority name, policy', () => {
@@ -211,7 +213,7 @@ test('sets and maps with elements across lines, flags, timeouts, typeof; flowtab
   assert.equal(s.timeout, '30s');
   assert.equal(s.elements.length, 2);
   assert.equal(s.elements[1].key.kind, 'concat');
-  assert.deepEqual(s.elements[1].range, { start: { line: 6, character: 8 }, end: { line: 6, character: 27 } });
+  assert.deepEqual(plain(s.elements[1].range), { start: { line: 6, character: 8 }, end: { line: 6, character: 27 } });
   const v = t.sets.get('v')!;
   assert.equal(v.kind, 'map');
   assert.ok(v.typeof);
@@ -272,11 +274,11 @@ table ip filter {
 # Warning: iptables-legacy tables present, use iptables-legacy to see them
 `);
   assert.deepEqual(errors(r), []);
-  assert.deepEqual(r.tables[0].managedByIptablesNft, { start: { line: 0, character: 0 }, end: { line: 0, character: 68 } });
+  assert.deepEqual(plain(r.tables[0].managedByIptablesNft), { start: { line: 0, character: 0 }, end: { line: 0, character: 68 } });
   assert.deepEqual(codes(r), ['nftables.drops-criu-mark', 'nftables.legacy-tables', 'nftables.xt-compat']);
   const drop = r.problems.find((p) => p.code === 'nftables.drops-criu-mark')!;
   assert.match(drop.message, /0xc114 & 0x8000 = 0x8000; reached from ip filter OUTPUT rule 1 jump KUBE-FIREWALL/);
-  assert.deepEqual(drop.range, { start: { line: 7, character: 3 }, end: { line: 7, character: 70 } });
+  assert.deepEqual(plain(drop.range), { start: { line: 7, character: 3 }, end: { line: 7, character: 70 } });
 });
 
 test('CRIU\'s own lock table is never blamed; a mark test 0xc114 fails is not reported', () => {

@@ -40,8 +40,13 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
       }
     }
   }
+  const reported = new Set<string>();
   for (const cycle of loops(graph)) {
     const names = cycle.map((e) => e.from.name);
+    // Each rule that closes the same loop is another back edge: one report per set of chains.
+    const key = [...names].sort().join('\0');
+    if (reported.has(key)) continue;
+    reported.add(key);
     const last = cycle[cycle.length - 1];
     problem(last.range, 'nftables.jump-loop', `Jump loop: ${[...names, names[0]].join(' → ')}. The kernel rejects the ruleset ("Too many links", ELOOP).`);
   }

@@ -3,7 +3,7 @@
  * mapping the builder uses to give every part of the model its exact range.
  */
 import { parse } from '../../grammar/generated/nftables';
-import type { Position, Range } from '../../core/text';
+import { lineRange, type Position, type Range } from '../../core/text';
 
 export interface Token {
   k: 'word' | 'string' | 'op' | 'comma' | 'brace' | 'paren' | 'stray' | 'bad';
@@ -64,7 +64,11 @@ export class Positions {
     }
     return { line: lo, character: offset - this.starts[lo] };
   }
+  /** Most ranges lie on one line: those are one small object each (core/text.ts lineRange). */
   range(s: number, e: number): Range {
-    return { start: this.at(s), end: this.at(e) };
+    const start = this.at(s);
+    const lineEnd = start.line + 1 < this.starts.length ? this.starts[start.line + 1] : Infinity;
+    if (e < lineEnd) return lineRange(start.line, start.character, e - this.starts[start.line]);
+    return { start, end: this.at(e) };
   }
 }
