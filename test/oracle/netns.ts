@@ -131,3 +131,8 @@ export function nftAvailable(): OracleAvailability {
 export function nftLoad(ns: string, text: string, opts: { check?: boolean } = {}): CommandResult {
   return run('ip', ['netns', 'exec', ns, 'nft', ...(opts.check ? ['-c'] : []), '-f', '-'], text);
 }
+
+/** Runs a command inside namespace `ns` (`ip netns exec ns …`), with `input` on stdin. */
+export function runInNetns(ns: string, argv: readonly string[], input?: string): CommandResult {
+  return run('ip', ['netns', 'exec', ns, ...argv], input);
+}

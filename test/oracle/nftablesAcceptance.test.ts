@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNftables } from '../../server/src/netfilter/nftables/build';
 import { corpusDir, examplesDir, filesUnder } from '../support/paths';
-import { nftAvailable, nftLoad, withNetns } from './netns';
+import { nftAvailable, nftLoad, runInNetns, withNetns } from './netns';
 
 const table = (body: string) => `table ip t {\n${body}\n}\n`;
 const input = (rules: string) => table(`\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n${rules.split('\n').map((r) => `\t\t${r}`).join('\n')}\n\t}\n\tchain a {\n\t\tcounter\n\t}`);
@@ -68,4 +68,55 @@ test('nft -f and our parser agree on what loads', { skip: ((a) => !a.ok && a.rea
   }
   assert.deepEqual(disagreements, [], disagreements.join('\n'));
   assert.ok(rejected >= 15, `broken cases rejected by nft: ${rejected}`);
+});
+
+/** iptables rules, some of which iptables-nft cannot translate into native nft expressions. */
+const iptablesRules = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -m u32 --u32 "6&0xFF=1" -j ACCEPT
+-A INPUT -m hashlimit --hashlimit-upto 10/sec --hashlimit-mode srcip --hashlimit-name lens -j ACCEPT
+-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT
+-A INPUT -m statistic --mode random --probability 0.5 -j ACCEPT
+-A INPUT -m connmark --mark 0x1/0xff -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT
+-A OUTPUT -m owner --uid-owner 0 -j ACCEPT
+-A OUTPUT -p tcp -j TCPMSS --clamp-mss-to-pmtu
+-A OUTPUT -j KUBE-FIREWALL
+-A KUBE-FIREWALL -m mark --mark 0x8000/0x8000 -j DROP
+COMMIT
+*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -j CT --zone 1
+-A OUTPUT -j CT --notrack
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -j REDIRECT --to-ports 3128
+-A POSTROUTING -j SNAT --to-source 1.2.3.4-1.2.3.6
+COMMIT
+`;
+
+test('what nft list ruleset prints for iptables-nft rules parses, xt forms and all', { skip: ((a) => !a.ok && a.reason)(nftAvailable()) }, (t) => {
+  const listed = withNetns((ns) => {
+    if (runInNetns(ns, ['iptables-nft-restore', '--version']).code !== 0) return { skip: 'iptables-nft-restore not installed' };
+    const restore = runInNetns(ns, ['iptables-nft-restore'], iptablesRules);
+    assert.equal(restore.code, 0, restore.stderr);
+    return { text: runInNetns(ns, ['nft', 'list', 'ruleset']).stdout };
+  });
+  if ('skip' in listed) return t.skip(listed.skip);
+  const r = parseNftables(listed.text);
+  assert.deepEqual(r.problems.filter((p) => p.severity === 'error'), [], listed.text);
+  const xt = r.problems.filter((p) => p.code === 'nftables.xt-compat').map((p) => p.message.match(/\(`(\w+)`\)/)?.[1]);
+  assert.ok(xt.includes('u32') && xt.includes('CT'), `xt forms reported: ${xt.join(', ')}\n${listed.text}`);
+  assert.equal(r.problems.filter((p) => p.code === 'nftables.drops-criu-mark').length, 1, listed.text);
+  assert.deepEqual(r.tables.map((x) => `${x.family} ${x.name}`).sort(), ['ip filter', 'ip nat', 'ip raw']);
+  const rules = r.tables.find((x) => x.name === 'filter')!.chains.get('INPUT')!.rules;
+  assert.equal(rules.length, 6);
 });
