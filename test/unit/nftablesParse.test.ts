@@ -111,15 +111,20 @@ table bridge br {
 });
 
 test('match expressions: payload, meta, ct, interfaces, relational operators, ranges, prefixes', () => {
-  const sts = rule('ip saddr 10.0.0.0/8 ip daddr != 192.168.1.1 tcp dport 1024-65535 udp sport 53 icmp type echo-request icmpv6 type nd-neighbor-solicit th dport 53 ct state established,related iif "lo" oifname "eth*" ip ttl > 2 accept');
+  const sts = rule('ip saddr 10.0.0.0/8 ip daddr != 192.168.1.1 tcp dport 1024-65535 th dport 53 ct state established,related iif "lo" oifname "eth*" ip ttl > 2 accept');
   const m = sts.filter((s) => s.kind === 'match').map((s) => match(s));
-  assert.deepEqual(m.map((s) => exprText(s.left)), ['ip saddr', 'ip daddr', 'tcp dport', 'udp sport', 'icmp type', 'icmpv6 type', 'th dport', 'ct state', 'iif', 'oifname', 'ip ttl']);
-  assert.deepEqual(m.map((s) => s.op), ['implicit', '!=', 'implicit', 'implicit', 'implicit', 'implicit', 'implicit', 'implicit', 'implicit', 'implicit', '>']);
+  assert.deepEqual(m.map((s) => exprText(s.left)), ['ip saddr', 'ip daddr', 'tcp dport', 'th dport', 'ct state', 'iif', 'oifname', 'ip ttl']);
+  assert.deepEqual(m.map((s) => s.op), ['implicit', '!=', 'implicit', 'implicit', 'implicit', 'implicit', 'implicit', '>']);
   assert.equal(m[0].right.kind, 'prefix');
   assert.equal(m[2].right.kind, 'range');
-  assert.equal(m[7].right.kind, 'list');
-  assert.deepEqual(m.map((s) => (s.left.kind === 'selector' ? s.left.protocol : '')), ['ip', 'ip', 'tcp', 'udp', 'icmp', 'icmpv6', 'th', 'ct', 'meta', 'meta', 'ip']);
+  assert.equal(m[4].right.kind, 'list');
+  assert.deepEqual(m.map((s) => (s.left.kind === 'selector' ? s.left.protocol : '')), ['ip', 'ip', 'tcp', 'th', 'ct', 'meta', 'meta', 'ip']);
   assert.equal(sts.at(-1)?.kind, 'verdict');
+  // One transport header per rule: udp, icmp and icmpv6 in rules of their own.
+  for (const [text, sel] of [['udp sport 53', 'udp.sport'], ['icmp type echo-request', 'icmp.type'], ['icmpv6 type nd-neighbor-solicit', 'icmpv6.type'], ['meta l4proto tcp', 'meta.l4proto']] as const) {
+    const left = match(rule(text)[0]).left;
+    assert.equal(left.kind === 'selector' && `${left.protocol}.${left.field}`, sel);
+  }
 });
 
 test('meta mark with masks and operators, as iptables-nft prints --mark 0x8000/0x8000', () => {
@@ -345,6 +350,11 @@ test('syntax errors nft reports, with exact ranges; the rest of the file still p
     ['table ip t { chain c { accept; } }\n', 'nftables.missing-separator', '1:33-34'],
     ['table ip t {\n\tchain c {\n\t\ttcp dport { 22; 80 } accept\n\t}\n}\n', 'nftables.syntax', '3:16-17'],
     ['table ip t {\n\tchain c {\n\t\tpolicy drop\n\t}\n}\n', 'nftables.policy-without-hook', '3:9-13'],
+    ['table ip t {\n\tchain c {\n\t\ttcp sport 1 ip sport 2\n\t}\n}\n', 'nftables.unknown-field', '3:17-22'],
+    ['table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 ip6 saddr ::1\n\t}\n}\n', 'nftables.wrong-family', '3:19-28'],
+    ['table arp t {\n\tchain c {\n\t\tarp operation request th dport 1\n\t}\n}\n', 'nftables.wrong-family', '3:24-32'],
+    ['table inet t {\n\tchain c {\n\t\tmeta l4proto udp tcp dport 53\n\t}\n}\n', 'nftables.conflicting-protocols', '3:19-28'],
+    ['table inet t {\n\tchain c {\n\t\tip saddr . tcp dport { 1.2.3.4 . 22 } ip6 daddr ::1\n\t}\n}\n', 'nftables.conflicting-protocols', '3:40-49'],
   ];
   for (const [text, code, where] of cases) {
     const r = parseNftables(text);

@@ -250,3 +250,37 @@ export const statementWords = new Set([
 export function isMarkSelector(protocol: string, field: string): boolean {
   return field === 'mark' && (protocol === 'meta' || protocol === 'ct');
 }
+
+/**
+ * The fields of the common protocols (nft(8), "PAYLOAD EXPRESSIONS", "META EXPRESSIONS", "CONNTRACK
+ * EXPRESSIONS"); nft's parser rejects any other word there. Protocols not listed are not checked.
+ */
+export const protocolFields: Record<string, ReadonlySet<string>> = {
+  ip: new Set(['version', 'hdrlength', 'dscp', 'ecn', 'length', 'id', 'frag-off', 'ttl', 'protocol', 'checksum', 'saddr', 'daddr', 'option']),
+  ip6: new Set(['version', 'dscp', 'ecn', 'flowlabel', 'length', 'nexthdr', 'hoplimit', 'saddr', 'daddr']),
+  tcp: new Set(['sport', 'dport', 'sequence', 'ackseq', 'doff', 'reserved', 'flags', 'window', 'checksum', 'urgptr', 'option']),
+  udp: new Set(['sport', 'dport', 'length', 'checksum']),
+  udplite: new Set(['sport', 'dport', 'csumcov', 'checksum']),
+  icmp: new Set(['type', 'code', 'checksum', 'id', 'sequence', 'gateway', 'mtu']),
+  icmpv6: new Set(['type', 'code', 'checksum', 'parameter-problem', 'packet-too-big', 'id', 'sequence', 'max-delay', 'taddr', 'daddr']),
+  th: new Set(['sport', 'dport']),
+  ether: new Set(['saddr', 'daddr', 'type']),
+  vlan: new Set(['id', 'dei', 'cfi', 'pcp', 'type']),
+  sctp: new Set(['sport', 'dport', 'vtag', 'checksum', 'chunk']),
+  dccp: new Set(['sport', 'dport', 'type']),
+  meta: new Set([...bareMeta, 'length', 'protocol', 'priority', 'ibrvid', 'ibrpvid', 'ibriport', 'obriport', 'sdif', 'sdifname']),
+  ct: new Set(['state', 'direction', 'status', 'mark', 'expiration', 'helper', 'l3proto', 'saddr', 'daddr', 'protocol', 'proto-dst', 'proto-src',
+    'label', 'bytes', 'packets', 'avgpkt', 'zone', 'count', 'id', 'event', 'timeout', 'expectation', 'ip', 'ip6']),
+};
+
+/**
+ * Payload protocols a table of the family cannot match (nft: "conflicting protocols specified"):
+ * ip tables see only IPv4, ip6 only IPv6, arp only ARP; bridge and netdev see them all.
+ */
+const l3l4 = ['ip', 'ip6', 'icmp', 'icmpv6', 'igmp', 'tcp', 'udp', 'udplite', 'sctp', 'dccp', 'th', 'ah', 'esp', 'comp', 'gre', 'hbh', 'frag', 'rt', 'dst', 'mh'];
+export const conflictingProtocols: Record<string, ReadonlySet<string>> = {
+  ip: new Set(['ip6', 'arp']),
+  ip6: new Set(['ip', 'arp']),
+  inet: new Set(['arp']),
+  arp: new Set(l3l4),
+};

@@ -5,6 +5,7 @@
  */
 import type { Range } from '../../core/text';
 import { hex, markMatches, SOCCR_MARK } from '../../knowledge/marks';
+import { conflictingProtocols } from '../../knowledge/nftables';
 import type { Chain, Expr, NftRuleset, Problem, Rule, Statement, Table } from './model';
 
 export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>): void {
@@ -61,10 +62,76 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
       }
     }
   }
+  for (const table of ruleset.tables) {
+    const conflicts = conflictingProtocols[table.family];
+    if (!conflicts) continue;
+    for (const chain of table.chains.values()) {
+      for (const rule of allRules(chain.rules)) {
+        for (const sel of ruleSelectors(rule)) {
+          if (conflicts.has(sel.protocol)) problem(sel.range, 'nftables.wrong-family', `A ${table.family} table never sees ${sel.protocol} headers: nft rejects \`${sel.text}\` here ("conflicting protocols specified"). Use an inet${table.family === 'arp' ? ', bridge or netdev' : ''} table for both.`);
+        }
+      }
+    }
+  }
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains.values()) for (const rule of allRules(chain.rules)) conflictingHeaders(rule, problem);
+  }
   if (ruleset.legacyTablesPresent) {
     problem(ruleset.legacyTablesPresent, 'nftables.legacy-tables', 'iptables-legacy tables are present too: their rules are not in this dump but still see every packet. Capture `iptables-legacy-save` as well.', 'warning');
   }
   criuDrops(ruleset, graph, problem);
+}
+
+const L3 = new Set(['ip', 'ip6']);
+const L4 = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'icmp', 'icmpv6', 'igmp', 'ah', 'esp', 'comp', 'gre']);
+
+/**
+ * One packet has one network and one transport header: a rule that matches `ip` and `ip6`, or
+ * `tcp` and `udp` (also after `meta l4proto tcp`), is rejected by nft ("conflicting protocols
+ * specified"). `th` fits any transport header.
+ */
+function conflictingHeaders(rule: Rule, problem: (r: Range, code: string, msg: string) => void): void {
+  let l3: string | undefined;
+  let l4: string | undefined;
+  for (const st of rule.statements) {
+    if (st.kind !== 'match' && st.kind !== 'vmap') continue;
+    const selectors: Extract<Expr, { kind: 'selector' }>[] = [];
+    const walk = (e: Expr) => {
+      if (e.kind === 'selector') selectors.push(e);
+      else if (e.kind === 'concat') e.parts.forEach(walk);
+      else if (e.kind === 'binop') walk(e.left);
+    };
+    walk(st.kind === 'match' ? st.left : st.key);
+    for (const sel of selectors) {
+      const layer = L3.has(sel.protocol) ? 3 : L4.has(sel.protocol) ? 4 : 0;
+      if (!layer) continue;
+      const seen = layer === 3 ? l3 : l4;
+      if (seen && seen !== sel.protocol) {
+        problem(sel.range, 'nftables.conflicting-protocols', `This rule already matches ${seen}, so \`${sel.text}\` can never apply: nft rejects the rule ("conflicting protocols specified: ${seen} vs. ${sel.protocol}").`);
+      } else if (layer === 3) l3 = sel.protocol;
+      else l4 = sel.protocol;
+    }
+    // `meta l4proto tcp`, `ip protocol tcp`, `ip6 nexthdr tcp` fix the transport header too.
+    if (st.kind === 'match' && st.op !== '!=' && st.left.kind === 'selector' && st.right.kind === 'value' && L4.has(st.right.text)) {
+      const f = `${st.left.protocol}.${st.left.field}`;
+      if ((f === 'meta.l4proto' || f === 'ip.protocol' || f === 'ip6.nexthdr') && !l4) l4 = st.right.text;
+    }
+  }
+}
+
+/** The selectors a rule matches on (left of matches, keys of verdict maps), concatenations and masks opened. */
+function ruleSelectors(rule: Rule): Extract<Expr, { kind: 'selector' }>[] {
+  const out: Extract<Expr, { kind: 'selector' }>[] = [];
+  const walk = (e: Expr) => {
+    if (e.kind === 'selector') out.push(e);
+    else if (e.kind === 'concat') e.parts.forEach(walk);
+    else if (e.kind === 'binop') walk(e.left);
+  };
+  for (const st of rule.statements) {
+    if (st.kind === 'match') walk(st.left);
+    else if (st.kind === 'vmap') walk(st.key);
+  }
+  return out;
 }
 
 function* allRules(rules: readonly Rule[]): Generator<Rule> {

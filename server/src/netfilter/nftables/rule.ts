@@ -5,7 +5,7 @@
  * `.`, `,`, `|`, `/` continuing it), and the next selector word starts the next statement.
  */
 import type { Range } from '../../core/text';
-import { bareMeta, protocolDoc, statementWords } from '../../knowledge/nftables';
+import { bareMeta, protocolDoc, protocolFields, statementWords } from '../../knowledge/nftables';
 import type { Expr, RelOp, SetElement, Statement, Verdict, Word } from './model';
 import type { Positions, Stmt, Token } from './syntax';
 
@@ -418,7 +418,19 @@ export class RuleReader {
   private selector(first: Token): Expr | undefined {
     const p = first.text;
     const fieldWord = () => (this.isWord(this.peek()) && /^[a-z][a-z0-9-]*$/.test(this.peek()!.text) ? this.next().text : undefined);
-    const done = (protocol: string, field: string): Expr => ({ kind: 'selector', protocol, field, text: this.tokens.slice(this.tokens.indexOf(first), this.i).map((x) => x.text).join(' '), range: this.rangeFrom(first.s) });
+    const done = (protocol: string, field: string): Expr => {
+      const words = this.tokens.slice(this.tokens.indexOf(first), this.i);
+      const known = protocolFields[protocol];
+      const last = words[words.length - 1];
+      // The field word nft checks: the one after the protocol (for ct, after original/reply/ip/ip6).
+      const fieldWord = protocol === 'ct' ? last : words[1];
+      if (known && words.length > 1 && fieldWord && fieldWord !== first && !known.has(fieldWord.text)) {
+        this.ctx.error(fieldWord.s, fieldWord.e, 'nftables.unknown-field', `\`${first.text}\` has no field \`${fieldWord.text}\`: its fields are ${[...known].join(', ')}.`);
+      } else if (known && words.length === 1 && p !== 'mark' && !bareMeta.has(p)) {
+        this.ctx.error(first.s, first.e, 'nftables.syntax', `\`${first.text}\` needs a field: ${[...known].join(', ')}.`);
+      }
+      return { kind: 'selector', protocol, field, text: words.map((x) => x.text).join(' '), range: this.rangeFrom(first.s) };
+    };
     switch (p) {
       case 'meta': return done('meta', fieldWord() ?? '');
       case 'ct': {
