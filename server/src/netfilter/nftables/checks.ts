@@ -31,10 +31,12 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
     }
   }
   const graph = jumpGraph(ruleset);
+  // Chains named by the verdicts of named maps' elements (no rule of their own).
+  const byMaps = new Set(ruleset.references.filter((r) => r.kind === 'chain' && !r.rule).map((r) => r.table && `${r.table.family} ${r.table.name}\0${r.name}`));
   for (const table of ruleset.tables) {
     if (!declared.has(table)) continue;
     for (const chain of table.chains.values()) {
-      if (!chain.base && chain.declarations.length && !graph.callers.get(chain)?.length && !referencedByMap(ruleset, table, chain.name)) {
+      if (!chain.base && chain.declarations.length && !graph.callers.get(chain)?.length && !byMaps.has(`${table.family} ${table.name}\0${chain.name}`)) {
         // Empty chains nobody calls are common on purpose (kube-proxy's canaries): a hint, not a warning.
         if (chain.rules.length === 0) problem(chain.nameRange, 'nftables.unused-chain', `Chain \`${chain.name}\` is empty and nothing jumps to it.`, 'hint');
         else problem(chain.nameRange, 'nftables.unused-chain', `Nothing jumps to chain \`${chain.name}\`: it is not a base chain, so its ${chain.rules.length === 1 ? 'rule never sees' : `${chain.rules.length} rules never see`} a packet.`, 'warning');
@@ -139,10 +141,6 @@ function* allRules(rules: readonly Rule[]): Generator<Rule> {
     yield r;
     for (const st of r.statements) if (st.kind === 'verdict' && st.binding) yield* allRules(st.binding);
   }
-}
-
-function referencedByMap(ruleset: NftRuleset, table: Table, name: string): boolean {
-  return ruleset.references.some((r) => r.kind === 'chain' && r.table === table && r.name === name && !r.rule);
 }
 
 export interface JumpEdge {
