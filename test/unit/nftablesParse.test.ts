@@ -383,3 +383,33 @@ test('anonymous chains (jump { … }) and rules of them are read', () => {
   const v = chain(c, 'inet x', 'y').rules[0].statements.at(-1)!;
   assert.equal(v.kind === 'verdict' && v.binding?.length, 2);
 });
+
+test('hovers: ct states, priorities, marks, verdicts and the table of an iptables-nft warning', async () => {
+  const { nodeAt } = await import('../../server/src/netfilter/nftables/query');
+  const { explain } = await import('../../server/src/netfilter/nftables/explain');
+  const text = `# Warning: table ip filter is managed by iptables-nft, do not touch!
+table ip filter {
+	chain OUTPUT {
+		type filter hook output priority filter + 10; policy accept;
+		ct state invalid,new counter drop
+		meta mark 0x0000c114 accept
+	}
+}
+`;
+  const r = parseNftables(text);
+  const lines = text.split('\n');
+  const hover = (line: number, needle: string) => {
+    const node = nodeAt(r, { line, character: lines[line].indexOf(needle) + 1 });
+    assert.ok(node, `${needle} on line ${line + 1}`);
+    return explain(r, node);
+  };
+  assert.match(hover(4, 'invalid'), /`invalid`: a packet conntrack cannot place/);
+  assert.match(hover(4, 'invalid'), /`new`: the first packet/);
+  assert.match(hover(3, 'filter + 10'), /= \*\*10\*\*/);
+  assert.match(hover(3, 'filter + 10'), /plus 10/);
+  assert.match(hover(5, '0x0000c114'), /CRIU's forged FIN \(mark 0xc114\) \*\*matches\*\*/);
+  assert.match(hover(5, 'accept'), /for this base chain only/);
+  assert.match(hover(4, 'drop'), /EPERM/);
+  assert.match(hover(0, 'Warning'), /iptables-nft-save/);
+  assert.match(hover(1, 'filter'), /Made by \*\*iptables-nft\*\*/);
+});

@@ -284,3 +284,20 @@ export const conflictingProtocols: Record<string, ReadonlySet<string>> = {
   inet: new Set(['arp']),
   arp: new Set(l3l4),
 };
+
+/** What the symbolic values of some selectors mean, for hovers on the right side of a match. */
+export const valueDoc: Record<string, Record<string, string>> = {
+  'ct.state': {
+    new: 'the first packet of a connection (or one conntrack picked up mid-stream)',
+    established: 'a packet of a connection that has seen traffic both ways',
+    related: 'a packet that starts a connection related to an existing one (FTP data, ICMP errors)',
+    invalid: 'a packet conntrack cannot place: CRIU\'s forged FIN|ACK with no conntrack entry is INVALID',
+    untracked: 'a packet exempted from tracking (`notrack`)',
+  },
+  'ct.status': {
+    expected: 'the connection was expected by a helper', 'seen-reply': 'a reply has been seen', assured: 'the entry will not be dropped early',
+    confirmed: 'the entry is in the table', snat: 'source NAT applies', dnat: 'destination NAT applies (iptables\' `--ctstate DNAT`)', dying: 'the entry is being removed',
+  },
+  'meta.pkttype': { host: 'addressed to this host', unicast: 'unicast', broadcast: 'link-layer broadcast', multicast: 'link-layer multicast', other: 'addressed to another host' },
+  'meta.nfproto': { ipv4: 'an IPv4 packet', ipv6: 'an IPv6 packet' },
+};

@@ -2,7 +2,7 @@
  * Hover text for every part of an nftables file, as Markdown. Plain strings: the LSP layer only
  * wraps them.
  */
-import { chainTypes, ctDoc, familyDoc, hookDoc, iptablesNeighbour, metaDoc, priorityDoc, protocolDoc, statementDoc } from '../../knowledge/nftables';
+import { chainTypes, ctDoc, familyDoc, hookDoc, iptablesNeighbour, metaDoc, priorityDoc, protocolDoc, statementDoc, valueDoc } from '../../knowledge/nftables';
 import { hex, knownMarks, markMatches, SOCCR_MARK } from '../../knowledge/marks';
 import { markTest } from './checks';
 import type { Chain, Expr, NftRuleset, Statement, Table } from './model';
@@ -162,6 +162,14 @@ function exprHover(e: Expr, st: Statement, side: 'left' | 'right', ruleset: NftR
     const d = ruleset.defines.get(e.name);
     parts.push(d ? `**\`$${e.name}\`** = \`${d.value}\`.` : `**\`$${e.name}\`**: not defined.`);
   } else parts.push(`\`${exprText(e)}\``);
+  // `ct state established,related`: what each state means.
+  if (side === 'right' && st.kind === 'match' && st.left.kind === 'selector') {
+    const doc = valueDoc[`${st.left.protocol}.${st.left.field}`];
+    const r = st.right;
+    const values = r.kind === 'value' ? [r.text] : r.kind === 'list' ? r.items.map(exprText) : r.kind === 'binop' ? exprText(r).split(/\s*\|\s*/) : r.kind === 'set' ? r.elements.map((el) => exprText(el.key)) : [];
+    const known = doc ? values.filter((v) => doc[v]) : [];
+    if (known.length) parts.push(known.map((v) => `- \`${v}\`: ${doc![v]}`).join('\n'));
+  }
   if (mark) parts.push(markText(mark));
   else if (st.kind === 'match' && side === 'left') parts.push(`Compared with \`${exprText(st.right)}\` (${relText[st.op]}).`);
   return parts.join('\n\n');
