@@ -33,6 +33,11 @@ export function nftReferences(uri: string, ruleset: NftRuleset, position: Positi
 }
 
 export function nftSymbols(ruleset: NftRuleset): DocumentSymbol[] {
+  const defines = [...ruleset.defines.values()].map((d): DocumentSymbol => ({ name: `$${d.name}`, detail: d.value.length > 60 ? d.value.slice(0, 59) + '…' : d.value, kind: SymbolKind.Constant, range: cover(d.range, d.nameRange), selectionRange: d.nameRange }));
+  return [...defines, ...tableSymbols(ruleset)];
+}
+
+function tableSymbols(ruleset: NftRuleset): DocumentSymbol[] {
   return ruleset.tables.map((table) => {
     const chains = [...table.chains.values()].map((chain): DocumentSymbol => ({
       name: chain.name,

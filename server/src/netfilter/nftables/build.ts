@@ -35,7 +35,16 @@ class Builder {
   }
 
   build(): NftRuleset {
-    const { stmts, comments } = scan(this.text);
+    let scanned: ReturnType<typeof scan>;
+    try {
+      scanned = scan(this.text);
+    } catch (e) {
+      // The grammar accepts every input (fuzz-tested); should it ever fail, report rather than throw.
+      const at = (e as { location?: { start: { offset: number } } }).location?.start.offset ?? 0;
+      this.problem(at, Math.min(at + 1, this.text.length), 'nftables.syntax', `The file could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      return this.ruleset;
+    }
+    const { stmts, comments } = scanned;
     for (const c of comments) {
       const range = this.pos.range(c.s, c.e);
       this.ruleset.comments.push({ text: c.text, range });
