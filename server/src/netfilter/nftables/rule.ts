@@ -360,6 +360,12 @@ export class RuleReader {
     for (;;) {
       const t = this.peek();
       if (!t || !this.peek(1)) break;
+      // `"17:00" - "19:00"`, `10 - 20`: a range written with a lone `-`.
+      if (mode !== 'selector' && this.isWord(t, '-')) {
+        this.next();
+        left = { kind: 'range', from: left, to: this.primary('value'), range: this.rangeFrom(s) };
+        continue;
+      }
       const op = (t.k === 'op' || t.k === 'word') ? binOps[t.text] : undefined;
       // `tcp flags syn / syn,ack`: value under mask.
       if (!op && !(mode === 'value' && this.isWord(t, '/'))) break;
