@@ -301,3 +301,10 @@ export const valueDoc: Record<string, Record<string, string>> = {
   'meta.pkttype': { host: 'addressed to this host', unicast: 'unicast', broadcast: 'link-layer broadcast', multicast: 'link-layer multicast', other: 'addressed to another host' },
   'meta.nfproto': { ipv4: 'an IPv4 packet', ipv6: 'an IPv6 packet' },
 };
+
+/** Symbolic values nft knows for these selectors; anything else is "Could not parse …". */
+export const symbolicValues: Record<string, ReadonlySet<string>> = {
+  'ct.state': new Set(['new', 'established', 'related', 'invalid', 'untracked']),
+  'ct.status': new Set(['expected', 'seen-reply', 'assured', 'confirmed', 'snat', 'dnat', 'dying']),
+  'meta.pkttype': new Set(['host', 'unicast', 'broadcast', 'multicast', 'other']),
+};

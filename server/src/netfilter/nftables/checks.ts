@@ -5,7 +5,7 @@
  */
 import type { Range } from '../../core/text';
 import { hex, markMatches, SOCCR_MARK } from '../../knowledge/marks';
-import { conflictingProtocols } from '../../knowledge/nftables';
+import { conflictingProtocols, symbolicValues } from '../../knowledge/nftables';
 import type { Chain, Expr, NftRuleset, Problem, Rule, Statement, Table } from './model';
 
 export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>): void {
@@ -76,12 +76,82 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
     }
   }
   for (const table of ruleset.tables) {
-    for (const chain of table.chains.values()) for (const rule of allRules(chain.rules)) conflictingHeaders(rule, problem);
+    for (const chain of table.chains.values()) {
+      for (const rule of allRules(chain.rules)) {
+        conflictingHeaders(rule, problem);
+        for (const st of rule.statements) if (st.kind === 'match') checkValues(st.left, st.right, problem);
+      }
+    }
   }
   if (ruleset.legacyTablesPresent) {
     problem(ruleset.legacyTablesPresent, 'nftables.legacy-tables', 'iptables-legacy tables are present too: their rules are not in this dump but still see every packet. Capture `iptables-legacy-save` as well.', 'warning');
   }
   criuDrops(ruleset, graph, problem);
+}
+
+/** What kind of constant a selector compares with, for the values nft would refuse. */
+function valueKind(sel: Extract<Expr, { kind: 'selector' }>): 'ipv4' | 'ipv6' | 'port' | 'u32' | string | undefined {
+  const f = sel.field.split(' ').pop()!;
+  if ((sel.protocol === 'ip' && (f === 'saddr' || f === 'daddr')) || (sel.protocol === 'ct' && /\bip (saddr|daddr)$/.test(sel.field))) return 'ipv4';
+  if ((sel.protocol === 'ip6' && (f === 'saddr' || f === 'daddr')) || (sel.protocol === 'ct' && /\bip6 (saddr|daddr)$/.test(sel.field))) return 'ipv6';
+  if (['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'th'].includes(sel.protocol) && (f === 'sport' || f === 'dport')) return 'port';
+  if ((sel.protocol === 'meta' || sel.protocol === 'ct') && f === 'mark') return 'u32';
+  const key = `${sel.protocol}.${sel.field}`;
+  return symbolicValues[key] ? key : undefined;
+}
+
+/** Why nft would refuse this constant for that kind, or undefined. */
+function badValue(kind: string, text: string): string | undefined {
+  if (kind === 'ipv4') {
+    const m = /^(\d[\d.]*)(?:\/(\d+))?$/.exec(text);
+    if (!m) return undefined; // a host name: nft resolves it
+    const octets = m[1].split('.');
+    if (octets.length !== 4 || octets.some((o) => o === '' || Number(o) > 255)) return `\`${m[1]}\` is not an IPv4 address`;
+    if (m[2] !== undefined && Number(m[2]) > 32) return `prefix length ${m[2]} is longer than 32 bits`;
+    return undefined;
+  }
+  if (kind === 'ipv6') {
+    const m = /^([0-9a-f:.]*:[0-9a-f:.]*)(?:\/(\d+))?$/i.exec(text);
+    if (m?.[2] !== undefined && Number(m[2]) > 128) return `prefix length ${m[2]} is longer than 128 bits`;
+    return undefined;
+  }
+  if (kind === 'port') return /^\d+$/.test(text) && Number(text) > 65535 ? `port ${text} is above 65535` : undefined;
+  if (kind === 'u32') {
+    const n = /^0x[0-9a-f]+$/i.test(text) ? BigInt(text) : /^\d+$/.test(text) ? BigInt(text) : undefined;
+    return n !== undefined && n > 0xffffffffn ? `${text} does not fit in 32 bits` : undefined;
+  }
+  const known = symbolicValues[kind];
+  if (known && /^[a-z][a-z-]*$/.test(text) && !known.has(text)) return `\`${text}\` is not one of ${[...known].join(', ')}`;
+  return undefined;
+}
+
+/** The constants on the right of `left`, checked against what the selector takes. */
+function checkValues(left: Expr, right: Expr, problem: (r: Range, code: string, msg: string) => void): void {
+  const base = left.kind === 'binop' ? left.left : left;
+  const kind = base.kind === 'selector' ? valueKind(base) : undefined;
+  const visit = (e: Expr, k: string | undefined) => {
+    switch (e.kind) {
+      case 'value': {
+        const why = k && !e.quoted ? badValue(k, e.text) : undefined;
+        if (why) problem(e.range, 'nftables.invalid-value', `nft cannot use this value: ${why}.`);
+        return;
+      }
+      case 'prefix': {
+        const why = k && e.base.kind === 'value' ? badValue(k, `${e.base.text}/${e.length}`) : undefined;
+        if (why) problem(e.range, 'nftables.invalid-value', `nft cannot use this value: ${why}.`);
+        return;
+      }
+      case 'range': visit(e.from, k); visit(e.to, k); return;
+      case 'list': e.items.forEach((i) => visit(i, k)); return;
+      case 'binop': visit(e.left, k); visit(e.right, k); return;
+      case 'set': for (const el of e.elements) { if (base.kind === 'concat' && el.key.kind === 'concat') checkValues(base, el.key, problem); else visit(el.key, k); } return;
+      case 'concat':
+        if (base.kind === 'concat' && base.parts.length === e.parts.length) base.parts.forEach((p, i) => checkValues(p, e.parts[i], problem));
+        return;
+      default: return;
+    }
+  };
+  visit(right, kind);
 }
 
 const L3 = new Set(['ip', 'ip6']);

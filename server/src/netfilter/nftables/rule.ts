@@ -64,10 +64,19 @@ export class RuleReader {
   /** Every statement of the rule; unreadable tokens are reported and skipped. */
   statements(): Statement[] {
     const out: Statement[] = [];
+    let terminal: Statement | undefined;
     while (!this.done) {
       const start = this.i;
       const st = this.statement();
-      if (st) out.push(st);
+      if (st) {
+        // nft refuses statements after a verdict or nat statement (a comment is the rule's, not a statement).
+        if (terminal && st.kind !== 'comment') {
+          const t = this.tokens[start];
+          this.ctx.error(t.s, this.tokens[this.i - 1].e, 'nftables.after-terminal', `Nothing runs after \`${'keyword' in terminal ? terminal.keyword.text : 'the verdict'}\`: nft rejects a statement after a terminal one ("has no effect").`);
+        }
+        if ((st.kind === 'verdict' && st.verdict !== 'continue') || st.kind === 'nat') terminal = st;
+        out.push(st);
+      }
       if (this.i === start) {
         const t = this.next();
         this.ctx.error(t.s, t.e, 'nftables.syntax', `Unexpected ${describe(t)}: nft expects a match expression or a statement here.`);
