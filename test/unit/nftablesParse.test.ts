@@ -358,7 +358,7 @@ test('syntax errors nft reports, with exact ranges; the rest of the file still p
     ['table ip t {\n\tchain c {\n\t\tct state established,relatd accept\n\t}\n}\n', 'nftables.invalid-value', '3:23-29'],
     ['table ip t {\n\tchain c {\n\t\ttcp dport 1-70000 accept\n\t}\n}\n', 'nftables.invalid-value', '3:12-19'],
     ['table ip t {\n\tchain c {\n\t\tip saddr . tcp dport { 10.0.0.1 . 99999 } accept\n\t}\n}\n', 'nftables.invalid-value', '3:36-41'],
-    ['table ip t {\n\tchain c {\n\t\tcounter drop log prefix "x"\n\t}\n}\n', 'nftables.after-terminal', '3:15-27'],
+    ['table ip t {\n\tchain c {\n\t\tcounter drop log prefix "x"\n\t}\n}\n', 'nftables.after-terminal', '3:15-29'],
     ['table inet t {\n\tchain c {\n\t\tip saddr . tcp dport { 1.2.3.4 . 22 } ip6 daddr ::1\n\t}\n}\n', 'nftables.conflicting-protocols', '3:40-49'],
   ];
   for (const [text, code, where] of cases) {
