@@ -28,6 +28,7 @@ const cases: [string, string][] = [
   ['broken: undefined chain', input('jump nowhere')],
   ['broken: undefined set', input('ip saddr @nope accept')],
   ['broken: undefined variable', input('ip saddr $nope accept')],
+  ['broken: variable used before its define', `${input('ip saddr $late accept')}define late = 10.0.0.1\n`],
   ['broken: jump loop from a base chain', table('\tchain c {\n\t\ttype filter hook input priority 0;\n\t\tjump x\n\t}\n\tchain x {\n\t\tjump y\n\t}\n\tchain y {\n\t\tjump x\n\t}')],
   ['broken: jump to a base chain', table('\tchain c {\n\t\ttype filter hook input priority 0;\n\t\tjump d\n\t}\n\tchain d {\n\t\ttype filter hook output priority 0;\n\t}')],
   ['broken: arp has no forward hook', 'table arp a {\n\tchain x {\n\t\ttype filter hook forward priority filter;\n\t}\n}\n'],

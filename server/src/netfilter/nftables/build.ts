@@ -433,7 +433,7 @@ class Builder {
       if (k.text === 'hook' && rest[0]) {
         ft.hook = this.word(rest[0]);
         const p = rest.findIndex((t) => t.text === 'priority');
-        if (p >= 0 && rest[p + 1]) ft.priority = this.priority(rest.slice(p + 1), table.family === 'netdev' ? 'netdev' : 'netdev', 'ingress');
+        if (p >= 0 && rest[p + 1]) ft.priority = this.priority(rest.slice(p + 1), table.family, 'ingress');
         if (rest[0].text !== 'ingress') this.problem(rest[0].s, rest[0].e, 'nftables.invalid-hook', 'A flowtable hooks `ingress`.');
       } else if (k.text === 'devices' && rest[1]?.k === 'brace') {
         for (const d of rest[1].body ?? []) for (const w of d.tokens) if (w.k !== 'comma') ft.devices.push(this.word(w));

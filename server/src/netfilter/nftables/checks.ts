@@ -14,7 +14,10 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
   const withIncludes = ruleset.includes.length > 0;
   for (const ref of ruleset.references) {
     if (ref.kind === 'variable') {
-      if (!ruleset.defines.has(ref.name) && !withIncludes) problem(ref.range, 'nftables.undefined-variable', `\`$${ref.name}\` is not defined: add \`define ${ref.name} = …\` before its use.`);
+      // nft reads top to bottom: a define after the use does not count.
+      const d = ruleset.defines.get(ref.name);
+      const before = d && (d.range.start.line < ref.range.start.line || (d.range.start.line === ref.range.start.line && d.range.start.character < ref.range.start.character));
+      if (!before && !withIncludes) problem(ref.range, 'nftables.undefined-variable', d ? `\`$${ref.name}\` is used before its \`define\` (line ${d.range.start.line + 1}): nft reads the file top to bottom.` : `\`$${ref.name}\` is not defined: add \`define ${ref.name} = …\` before its use.`);
       continue;
     }
     const table = ref.table;
