@@ -81,6 +81,8 @@ export function nftFolding(ruleset: NftRuleset): FoldingRange[] {
     for (const s of table.sets.values()) fold(s.range);
     for (const f of table.flowtables.values()) fold(f.range);
     for (const o of table.objects) fold(o.range);
+    // Rules that span lines: anonymous chains (`jump { … }`) and sets written over several lines.
+    for (const c of table.chains.values()) for (const r of c.rules) fold(r.range);
   }
   return out;
 }
