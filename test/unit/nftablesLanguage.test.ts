@@ -22,3 +22,11 @@ test('the analysis builds an nft model, its findings, and an outline with define
   assert.deepEqual(symbols.map((s) => s.name), ['$lan', 'table inet t']);
   assert.deepEqual(symbols[1].children?.map((c) => c.name), ['c', '@s']);
 });
+
+test('folding: tables, chains, sets over several lines and rules with anonymous chains', async () => {
+  const { nftFolding } = await import('../../server/src/features/nftNavigation');
+  const { parseNftables } = await import('../../server/src/netfilter/nftables/build');
+  const text = 'table inet x {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n\tchain y {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tmeta l4proto udp jump {\n\t\t\tcounter accept\n\t\t}\n\t}\n}\n';
+  const folds = nftFolding(parseNftables(text)).map((f) => `${f.startLine}-${f.endLine}`).sort();
+  assert.deepEqual(folds, ['0-10', '1-3', '4-9', '6-8']);
+});
