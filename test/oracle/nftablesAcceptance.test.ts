@@ -54,6 +54,8 @@ const cases: [string, string][] = [
   ['broken: ip and ip6 in one rule', 'table inet i {\n\tchain c {\n\t\tip saddr 1.2.3.4 counter ip6 daddr ::1\n\t}\n}\n'],
   ['broken: tcp after meta l4proto udp', 'table inet i {\n\tchain c {\n\t\tmeta l4proto udp tcp dport 53\n\t}\n}\n'],
   ['broken: tcp and icmp in one rule', input('tcp dport 1 icmp type echo-request')],
+  ['broken: inet ingress without device', 'table inet t {\n\tchain i {\n\t\ttype filter hook ingress priority 0;\n\t}\n}\n'],
+  ['valid: inet ingress and netdev egress with devices', 'table inet t {\n\tchain i {\n\t\ttype filter hook ingress device "lo" priority 0;\n\t}\n}\ntable netdev d {\n\tchain e {\n\t\ttype filter hook egress devices = { lo } priority 0;\n\t}\n}\n'],
   ['broken: netdev ingress without device', 'table netdev d {\n\tchain i {\n\t\ttype filter hook ingress priority 0;\n\t}\n}\n'],
   ['broken: set declared again with another type', table('\tset s {\n\t\ttype ipv4_addr\n\t}\n\tset s {\n\t\ttype ipv6_addr\n\t}')],
   ['valid: set declared again, same type', table('\tset s {\n\t\ttype ipv4_addr\n\t}\n\tset s {\n\t\ttype ipv4_addr\n\t}')],

@@ -330,8 +330,8 @@ class Builder {
         this.problem(hook.s, hook.e, 'nftables.invalid-hook', `The ${family} family has no hook \`${hook.text}\`: its hooks are ${hooks.join(', ')}.`);
       } else if (spec?.hooks && spec.families.includes(family) && !spec.hooks.includes(hook.text)) {
         this.problem(hook.s, hook.e, 'nftables.invalid-hook', `A ${type.text} chain cannot use hook \`${hook.text}\`: ${type.text} chains hook ${spec.hooks.join(', ')}.`);
-      } else if ((hook.text === 'ingress' || hook.text === 'egress') && family === 'netdev' && !base.devices.length) {
-        this.problem(hook.s, hook.e, 'nftables.missing-device', `A netdev ${hook.text} chain needs \`device NAME\` (or \`devices = { … }\`).`);
+      } else if ((hook.text === 'ingress' || hook.text === 'egress') && (family === 'netdev' || family === 'inet') && !base.devices.length) {
+        this.problem(hook.s, hook.e, 'nftables.missing-device', `An ${family} ${hook.text} chain needs \`device NAME\` (or \`devices = { … }\`).`);
       }
     }
     if (t[k]?.text !== 'priority') {
