@@ -167,7 +167,7 @@ test('sets, named sets, concatenations, maps and verdict maps', () => {
 
 test('statements: counter, comment, log, limit, mark set, ct mark set, nftrace, notrack, nat, queue, reject, continue, return, xt', () => {
   const kinds = (text: string) => rule(text).map((s) => (s.kind === 'verdict' ? s.verdict : s.kind));
-  assert.deepEqual(kinds('counter comment "hello world" log prefix "x: " level warn limit rate 10/second burst 5 packets accept'), ['counter', 'comment', 'log', 'limit', 'accept']);
+  assert.deepEqual(kinds('counter log prefix "x: " level warn limit rate 10/second burst 5 packets accept comment "hello world"'), ['counter', 'log', 'limit', 'accept', 'comment']);
   const sets = rule('meta mark set 0xc114 ct mark set meta mark meta nftrace set 1 mark set mark or 0x8000');
   assert.deepEqual(sets.map((s) => s.kind === 'set' && `${s.target.text}=${exprText(s.value)}`), ['meta mark=0xc114', 'ct mark=meta mark', 'meta nftrace=1', 'mark=mark | 0x8000']);
   assert.deepEqual(kinds('notrack'), ['notrack']);
@@ -359,6 +359,9 @@ test('syntax errors nft reports, with exact ranges; the rest of the file still p
     ['table ip t {\n\tchain c {\n\t\ttcp dport 1-70000 accept\n\t}\n}\n', 'nftables.invalid-value', '3:12-19'],
     ['table ip t {\n\tchain c {\n\t\tip saddr . tcp dport { 10.0.0.1 . 99999 } accept\n\t}\n}\n', 'nftables.invalid-value', '3:36-41'],
     ['table ip t {\n\tchain c {\n\t\tcounter drop log prefix "x"\n\t}\n}\n', 'nftables.after-terminal', '3:15-29'],
+    ['table ip t {\n\tchain c {\n\t\tcounter comment "x" accept\n\t}\n}\n', 'nftables.syntax', '3:22-28'],
+    ['table ip t {\n\tchain c {\n\t\tiifname meta l4proto tcp accept\n\t}\n}\n', 'nftables.syntax', '3:2-9'],
+    ['table inet t {\n\tchain c {\n\t\tmeta l4proto udp reject with tcp reset\n\t}\n}\n', 'nftables.conflicting-protocols', '3:19-40'],
     ['table inet t {\n\tchain c {\n\t\tip saddr . tcp dport { 1.2.3.4 . 22 } ip6 daddr ::1\n\t}\n}\n', 'nftables.conflicting-protocols', '3:40-49'],
   ];
   for (const [text, code, where] of cases) {

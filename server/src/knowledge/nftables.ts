@@ -270,7 +270,7 @@ export const protocolFields: Record<string, ReadonlySet<string>> = {
   dccp: new Set(['sport', 'dport', 'type']),
   meta: new Set([...bareMeta, 'length', 'protocol', 'priority', 'ibrvid', 'ibrpvid', 'ibriport', 'obriport', 'sdif', 'sdifname']),
   ct: new Set(['state', 'direction', 'status', 'mark', 'expiration', 'helper', 'l3proto', 'saddr', 'daddr', 'protocol', 'proto-dst', 'proto-src',
-    'label', 'bytes', 'packets', 'avgpkt', 'zone', 'count', 'id', 'event', 'timeout', 'expectation', 'ip', 'ip6']),
+    'label', 'bytes', 'packets', 'avgpkt', 'zone', 'count', 'id', 'event', 'timeout', 'expectation']),
 };
 
 /**

@@ -81,7 +81,7 @@ export function checkRuleset(ruleset: NftRuleset, declared: ReadonlySet<Table>):
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
       for (const rule of allRules(chain.rules)) {
-        conflictingHeaders(rule, problem);
+        conflictingHeaders(rule, table.family, problem);
         for (const st of rule.statements) if (st.kind === 'match') checkValues(st.left, st.right, problem);
       }
     }
@@ -106,6 +106,7 @@ function valueKind(sel: Extract<Expr, { kind: 'selector' }>): 'ipv4' | 'ipv6' | 
 /** Why nft would refuse this constant for that kind, or undefined. */
 function badValue(kind: string, text: string): string | undefined {
   if (kind === 'ipv4') {
+    if (/^[0-9a-f]*:[0-9a-f:.]*(\/\d+)?$/i.test(text)) return `\`${text}\` is an IPv6 address where IPv4 is expected`;
     const m = /^(\d[\d.]*)(?:\/(\d+))?$/.exec(text);
     if (!m) return undefined; // a host name: nft resolves it
     const octets = m[1].split('.');
@@ -114,11 +115,15 @@ function badValue(kind: string, text: string): string | undefined {
     return undefined;
   }
   if (kind === 'ipv6') {
+    if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(text)) return `\`${text}\` is an IPv4 address where IPv6 is expected`;
     const m = /^([0-9a-f:.]*:[0-9a-f:.]*)(?:\/(\d+))?$/i.exec(text);
     if (m?.[2] !== undefined && Number(m[2]) > 128) return `prefix length ${m[2]} is longer than 128 bits`;
     return undefined;
   }
-  if (kind === 'port') return /^\d+$/.test(text) && Number(text) > 65535 ? `port ${text} is above 65535` : undefined;
+  if (kind === 'port') {
+    if (/^\d+$/.test(text)) return Number(text) > 65535 ? `port ${text} is above 65535` : undefined;
+    return /^\d/.test(text) ? `\`${text}\` is not a port or a port range` : undefined;
+  }
   if (kind === 'u32') {
     const n = /^0x[0-9a-f]+$/i.test(text) ? BigInt(text) : /^\d+$/.test(text) ? BigInt(text) : undefined;
     return n !== undefined && n > 0xffffffffn ? `${text} does not fit in 32 bits` : undefined;
@@ -165,10 +170,19 @@ const L4 = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'icmp', 'icmpv6', '
  * `tcp` and `udp` (also after `meta l4proto tcp`), is rejected by nft ("conflicting protocols
  * specified"). `th` fits any transport header.
  */
-function conflictingHeaders(rule: Rule, problem: (r: Range, code: string, msg: string) => void): void {
-  let l3: string | undefined;
+function conflictingHeaders(rule: Rule, family: string, problem: (r: Range, code: string, msg: string) => void): void {
+  // An ip or ip6 table fixes the network header (a foreign one is nftables.wrong-family).
+  const fixed = family === 'ip' || family === 'ip6';
+  let l3: string | undefined = fixed ? family : undefined;
   let l4: string | undefined;
   for (const st of rule.statements) {
+    // `reject with icmp …` answers with an IPv4 ICMP error, `with icmpv6 …` with an IPv6 one.
+    if (st.kind === 'verdict' && st.verdict === 'reject') {
+      const how = st.args[1]?.text;
+      const needs = how === 'icmp' ? 'ip' : how === 'icmpv6' ? 'ip6' : undefined;
+      if (how === 'tcp' && l4 && l4 !== 'tcp') problem(st.range, 'nftables.conflicting-protocols', `This rule matches ${l4} packets: \`reject with tcp reset\` only answers TCP ("you cannot use tcp reset with this protocol").`);
+      if (needs && l3 && l3 !== needs && !fixed) problem(st.range, 'nftables.conflicting-protocols', `This rule matches ${l3} packets, so \`reject with ${how}\` cannot answer them: nft rejects the rule ("conflicting protocols specified"). Use \`reject with icmpx …\`.`);
+    }
     if (st.kind !== 'match' && st.kind !== 'vmap') continue;
     const selectors: Extract<Expr, { kind: 'selector' }>[] = [];
     const walk = (e: Expr) => {
@@ -180,6 +194,9 @@ function conflictingHeaders(rule: Rule, problem: (r: Range, code: string, msg: s
     for (const sel of selectors) {
       const layer = L3.has(sel.protocol) ? 3 : L4.has(sel.protocol) ? 4 : 0;
       if (!layer) continue;
+      // icmp and icmpv6 imply their network header when none is fixed yet (nft adds the dependency).
+      if (!l3 && (sel.protocol === 'icmp' || sel.protocol === 'icmpv6')) l3 = sel.protocol === 'icmp' ? 'ip' : 'ip6';
+      if (layer === 3 && fixed) continue;
       const seen = layer === 3 ? l3 : l4;
       if (seen && seen !== sel.protocol) {
         problem(sel.range, 'nftables.conflicting-protocols', `This rule already matches ${seen}, so \`${sel.text}\` can never apply: nft rejects the rule ("conflicting protocols specified: ${seen} vs. ${sel.protocol}").`);
@@ -190,6 +207,9 @@ function conflictingHeaders(rule: Rule, problem: (r: Range, code: string, msg: s
     if (st.kind === 'match' && st.op !== '!=' && st.left.kind === 'selector' && st.right.kind === 'value' && L4.has(st.right.text)) {
       const f = `${st.left.protocol}.${st.left.field}`;
       if ((f === 'meta.l4proto' || f === 'ip.protocol' || f === 'ip6.nexthdr') && !l4) l4 = st.right.text;
+    }
+    if (st.kind === 'match' && st.op !== '!=' && st.left.kind === 'selector' && `${st.left.protocol}.${st.left.field}` === 'meta.nfproto' && st.right.kind === 'value' && !l3) {
+      l3 = st.right.text === 'ipv4' ? 'ip' : st.right.text === 'ipv6' ? 'ip6' : undefined;
     }
   }
 }

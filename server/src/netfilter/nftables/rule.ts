@@ -30,6 +30,8 @@ const binOps: Record<string, '&' | '|' | '^' | '<<' | '>>'> = { '&': '&', '|': '
 const argStops = new Set([...verdicts, 'counter', 'log', 'comment', 'limit', 'quota', 'notrack']);
 const natFlags = new Set(['random', 'persistent', 'fully-random', 'netmap', 'prefix']);
 const logKeys = new Set(['prefix', 'level', 'group', 'snaplen', 'queue-threshold']);
+/** Fields whose values are protocol names, which are also selector words (`tcp`, `ip`, `arp`). */
+const protocolValued = new Set(['l4proto', 'protocol', 'nexthdr', 'nfproto', 'type', 'l3proto', 'iiftype', 'oiftype', 'proto']);
 
 /** Values and ranges written as one word: numbers, addresses, prefixes. */
 const addressLike = /^(\d[\d.]*|0x[0-9a-f]+|[0-9a-f]*:[0-9a-f:.]*|\[[0-9a-f:.]+\](:\d+)?)$/i;
@@ -65,16 +67,21 @@ export class RuleReader {
   statements(): Statement[] {
     const out: Statement[] = [];
     let terminal: Statement | undefined;
+    let comment: Statement | undefined;
     while (!this.done) {
       const start = this.i;
       const st = this.statement();
       if (st) {
         // nft refuses statements after a verdict or nat statement (a comment is the rule's, not a statement).
-        if (terminal && st.kind !== 'comment') {
+        if (comment) {
+          const t = this.tokens[start];
+          this.ctx.error(t.s, this.tokens[this.i - 1].e, 'nftables.syntax', 'A rule\'s `comment "…"` must come last: nft expects the end of the rule after it.');
+        } else if (terminal && st.kind !== 'comment') {
           const t = this.tokens[start];
           this.ctx.error(t.s, this.tokens[this.i - 1].e, 'nftables.after-terminal', `Nothing runs after \`${'keyword' in terminal ? terminal.keyword.text : 'the verdict'}\`: nft rejects a statement after a terminal one ("has no effect").`);
         }
         if ((st.kind === 'verdict' && st.verdict !== 'continue') || st.kind === 'nat') terminal = st;
+        if (st.kind === 'comment') comment = st;
         out.push(st);
       }
       if (this.i === start) {
@@ -104,11 +111,8 @@ export class RuleReader {
       }
       case 'log': return this.log();
       case 'limit':
-      case 'quota': {
-        const kw = this.word(this.next());
-        const args = this.argsWhile((a) => a.k === 'word' && !argStops.has(a.text) || a.k === 'string');
-        return { kind: w, keyword: kw, args, range: this.rangeFrom(t.s) };
-      }
+      case 'quota':
+        return this.limitOrQuota(w);
       case 'notrack':
         this.next();
         return { kind: 'notrack', keyword: this.word(t), range: this.word(t).range };
@@ -148,10 +152,36 @@ export class RuleReader {
     return this.exprStatement();
   }
 
-  private argsWhile(ok: (t: Token) => boolean): Word[] {
+  /**
+   * `limit rate [over|until] 10/second [burst 5 packets]`, `limit rate 10 mbytes/second`,
+   * `quota [over|until] 25 mbytes [used 1 mbytes]`, or either with `name "obj"`: only these words,
+   * so the next statement is not swallowed.
+   */
+  private limitOrQuota(w: 'limit' | 'quota'): Statement {
+    const t = this.next();
+    const keyword = this.word(t);
     const args: Word[] = [];
-    while (!this.done && ok(this.peek()!)) args.push(this.word(this.next()));
-    return args;
+    const take = () => args.push(this.word(this.next()));
+    const unit = /^([kmg]?bytes|packets)(\/(second|minute|hour|day|week))?$/;
+    const amount = /^\d+(\/(second|minute|hour|day|week))?$/;
+    if (this.isWord(this.peek(), 'name') && this.peek(1)) {
+      // `quota name "q"`, or a map from the packet to the object: `quota name ip saddr map @m`.
+      take();
+      this.expression('mixed');
+      return { kind: w, keyword, args, range: this.rangeFrom(t.s) };
+    }
+    if (w === 'limit') {
+      if (this.isWord(this.peek(), 'rate')) take();
+      else this.ctx.error(t.s, t.e, 'nftables.syntax', '`limit` needs `rate N/unit` (or `name`).');
+    }
+    if (this.isWord(this.peek(), 'over') || this.isWord(this.peek(), 'until')) take();
+    for (const key of ['', 'burst', 'used']) {
+      if (key) { if (!this.isWord(this.peek(), key)) continue; take(); }
+      if (this.isWord(this.peek()) && amount.test(this.peek()!.text)) take();
+      else { this.ctx.error(t.s, this.tokens[Math.max(this.i - 1, 0)].e, 'nftables.syntax', `\`${w}\` needs an amount here, such as \`${w === 'limit' ? '10/second' : '25 mbytes'}\`.`); break; }
+      if (this.isWord(this.peek()) && unit.test(this.peek()!.text)) take();
+    }
+    return { kind: w, keyword, args, range: this.rangeFrom(t.s) };
   }
 
   private verdict(): Statement {
@@ -298,7 +328,7 @@ export class RuleReader {
       opRange = this.word(this.next()).range;
     }
     if (this.isWord(this.peek(), 'over') || this.isWord(this.peek(), 'until')) this.next();
-    if (this.done || (op === 'implicit' && this.startsStatement(this.peek()!))) {
+    if (this.done || (op === 'implicit' && this.startsStatement(this.peek()!)) || this.selectorWhereValueIs(left, this.peek()!)) {
       if (left.kind === 'selector' && (left.protocol !== 'exthdr' || op !== 'implicit')) {
         this.ctx.error(t.s, this.tokens[this.i - 1].e, 'nftables.syntax', `\`${left.text}\` needs a value to compare with (or \`set\`, \`vmap\`).`);
       }
@@ -318,6 +348,16 @@ export class RuleReader {
    */
   private startsStatement(t: Token): boolean {
     return t.k === 'word' && (verdicts.has(t.text as Verdict) || argStops.has(t.text));
+  }
+
+  /**
+   * `iifname meta l4proto tcp`: a selector word where a value belongs. Protocol names are values of
+   * the fields that hold a protocol (`meta l4proto tcp`, `ether type ip`), and only there.
+   */
+  private selectorWhereValueIs(left: Expr, next: Token): boolean {
+    if (next.k !== 'word' || !(protocolDoc[next.text] !== undefined || bareMeta.has(next.text) || next.text === 'meta' || next.text === 'ct')) return false;
+    const field = left.kind === 'selector' ? left.field : left.kind === 'binop' && left.left.kind === 'selector' ? left.left.field : undefined;
+    return field !== undefined && !protocolValued.has(field.split(' ').pop()!);
   }
 
   /** Chains named in the verdicts of map elements (`{ 1 : jump a }`). */
@@ -450,8 +490,11 @@ export class RuleReader {
       case 'meta': return done('meta', fieldWord() ?? '');
       case 'ct': {
         const words: string[] = [];
-        if (this.isWord(this.peek(), 'original') || this.isWord(this.peek(), 'reply')) words.push(this.next().text);
-        if (this.isWord(this.peek(), 'ip') || this.isWord(this.peek(), 'ip6')) words.push(this.next().text);
+        // `ct original ip saddr`: the family word only after a direction.
+        if (this.isWord(this.peek(), 'original') || this.isWord(this.peek(), 'reply')) {
+          words.push(this.next().text);
+          if (this.isWord(this.peek(), 'ip') || this.isWord(this.peek(), 'ip6')) words.push(this.next().text);
+        }
         const f = fieldWord();
         return done('ct', [...words, f ?? ''].join(' ').trim());
       }
