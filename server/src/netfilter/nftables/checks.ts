@@ -175,12 +175,15 @@ function conflictingHeaders(rule: Rule, family: string, problem: (r: Range, code
   const fixed = family === 'ip' || family === 'ip6';
   let l3: string | undefined = fixed ? family : undefined;
   let l4: string | undefined;
+  /** Every transport protocol the rule names (`reject with tcp reset` wants only tcp). */
+  const l4seen = new Set<string>();
   for (const st of rule.statements) {
     // `reject with icmp …` answers with an IPv4 ICMP error, `with icmpv6 …` with an IPv6 one.
     if (st.kind === 'verdict' && st.verdict === 'reject') {
       const how = st.args[1]?.text;
       const needs = how === 'icmp' ? 'ip' : how === 'icmpv6' ? 'ip6' : undefined;
-      if (how === 'tcp' && l4 && l4 !== 'tcp') problem(st.range, 'nftables.conflicting-protocols', `This rule matches ${l4} packets: \`reject with tcp reset\` only answers TCP ("you cannot use tcp reset with this protocol").`);
+      const other = [...l4seen].find((p) => p !== 'tcp');
+      if (how === 'tcp' && other) problem(st.range, 'nftables.conflicting-protocols', `This rule matches ${other} packets: \`reject with tcp reset\` only answers TCP ("you cannot use tcp reset with this protocol").`);
       if (needs && l3 && l3 !== needs && !fixed) problem(st.range, 'nftables.conflicting-protocols', `This rule matches ${l3} packets, so \`reject with ${how}\` cannot answer them: nft rejects the rule ("conflicting protocols specified"). Use \`reject with icmpx …\`.`);
     }
     if (st.kind !== 'match' && st.kind !== 'vmap') continue;
@@ -191,25 +194,33 @@ function conflictingHeaders(rule: Rule, family: string, problem: (r: Range, code
       else if (e.kind === 'binop') walk(e.left);
     };
     walk(st.kind === 'match' ? st.left : st.key);
-    for (const sel of selectors) {
+    for (const found of selectors) {
+      // `ct original ip saddr` is an IPv4 match as much as `ip saddr`.
+      const ctFamily = found.protocol === 'ct' ? /^(?:original|reply) (ip6?) /.exec(found.field)?.[1] : undefined;
+      const sel = ctFamily ? { ...found, protocol: ctFamily } : found;
       const layer = L3.has(sel.protocol) ? 3 : L4.has(sel.protocol) ? 4 : 0;
       if (!layer) continue;
+      if (layer === 4) l4seen.add(sel.protocol);
       // icmp and icmpv6 imply their network header when none is fixed yet (nft adds the dependency).
       if (!l3 && (sel.protocol === 'icmp' || sel.protocol === 'icmpv6')) l3 = sel.protocol === 'icmp' ? 'ip' : 'ip6';
       if (layer === 3 && fixed) continue;
       const seen = layer === 3 ? l3 : l4;
       if (seen && seen !== sel.protocol) {
         problem(sel.range, 'nftables.conflicting-protocols', `This rule already matches ${seen}, so \`${sel.text}\` can never apply: nft rejects the rule ("conflicting protocols specified: ${seen} vs. ${sel.protocol}").`);
-      } else if (layer === 3) l3 = sel.protocol;
-      else l4 = sel.protocol;
+      } else if (layer === 4) l4 = sel.protocol;
+      else if (!ctFamily) l3 = sel.protocol; // `ct original ip …` is checked against the context but does not set it
     }
     // `meta l4proto tcp`, `ip protocol tcp`, `ip6 nexthdr tcp` fix the transport header too.
     if (st.kind === 'match' && st.op !== '!=' && st.left.kind === 'selector' && st.right.kind === 'value' && L4.has(st.right.text)) {
       const f = `${st.left.protocol}.${st.left.field}`;
-      if ((f === 'meta.l4proto' || f === 'ip.protocol' || f === 'ip6.nexthdr') && !l4) l4 = st.right.text;
+      if (f === 'meta.l4proto' || f === 'ip.protocol' || f === 'ip6.nexthdr') {
+        l4seen.add(st.right.text);
+        if (!l4) l4 = st.right.text;
+      }
     }
-    if (st.kind === 'match' && st.op !== '!=' && st.left.kind === 'selector' && `${st.left.protocol}.${st.left.field}` === 'meta.nfproto' && st.right.kind === 'value' && !l3) {
-      l3 = st.right.text === 'ipv4' ? 'ip' : st.right.text === 'ipv6' ? 'ip6' : undefined;
+    // `meta nfproto ipv6` sets the network header for what follows, whatever came before.
+    if (st.kind === 'match' && st.op !== '!=' && st.left.kind === 'selector' && `${st.left.protocol}.${st.left.field}` === 'meta.nfproto' && st.right.kind === 'value' && !fixed) {
+      l3 = st.right.text === 'ipv4' ? 'ip' : st.right.text === 'ipv6' ? 'ip6' : l3;
     }
   }
 }
