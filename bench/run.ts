@@ -10,6 +10,7 @@ import { criuLogFindings } from '../server/src/criu/findings';
 import { analyseCriuLog } from '../server/src/criu/analyse';
 import { printRows, time, type Row } from './harness';
 import { iptablesSaveParseBench } from './iptables';
+import { nftablesParseBench } from './nftables';
 import { evaluateBench } from './evaluate';
 import { generateRestoreLog } from './generate/criuLog';
 
@@ -69,6 +70,14 @@ const skipped: { name: string; reason: string }[] = [];
 const notes: string[] = [];
 {
   const outcome = iptablesSaveParseBench();
+  if ('row' in outcome) {
+    rows.push(outcome.row);
+    notes.push(...outcome.notes.map((n) => `${outcome.row.name}: ${n}`));
+  } else skipped.push(outcome.skipped);
+}
+
+{
+  const outcome = nftablesParseBench();
   if ('row' in outcome) {
     rows.push(outcome.row);
     notes.push(...outcome.notes.map((n) => `${outcome.row.name}: ${n}`));

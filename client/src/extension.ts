@@ -3,7 +3,8 @@
  * for CRIU logs and rulesets. All analysis lives in the server; this file only wires it up.
  */
 import * as path from 'node:path';
-import { commands, DocumentLink, env, EventEmitter, languages, Range, Selection, TabInputText, TextEditorRevealType, Uri, ViewColumn, window, workspace, type ExtensionContext, type TextDocumentContentProvider } from 'vscode';
+import { commands, DocumentLink, env, EventEmitter, languages, Range, Selection, TabInputText, TextEditorRevealType, Uri, ViewColumn, window, workspace, type ExtensionContext, type TextDocument, type TextDocumentContentProvider } from 'vscode';
+import { detectLanguage } from '../../server/src/core/language';
 import { captureRules } from './capture';
 import { SYNC_LIMIT_BYTES, tooLargeCriuLog } from './largeFile';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
@@ -27,6 +28,15 @@ export async function activate(context: ExtensionContext): Promise<void> {
     // The server indexes logs and rulesets in the workspace that are not open; it follows their changes.
     synchronize: { fileEvents: workspace.createFileSystemWatcher('**/*') },
   };
+  // `.rules` files are iptables-save dumps by extension, but `nft list ruleset > x.rules` is common:
+  // the content decides, with the detector the server and CLI use.
+  const redetect = (d: TextDocument) => {
+    if (d.languageId !== 'iptables-save') return;
+    const head = d.getText(new Range(0, 0, Math.min(d.lineCount, 200), 0));
+    if (detectLanguage(d.uri.fsPath, head) === 'nftables') void languages.setTextDocumentLanguage(d, 'nftables');
+  };
+  context.subscriptions.push(workspace.onDidOpenTextDocument(redetect));
+  workspace.textDocuments.forEach(redetect);
   client = new LanguageClient('criuNetfilterLens', 'CRIU & Netfilter Lens', serverOptions, clientOptions);
   // The server's code lenses link the EPERM line and the rule: this opens the other end.
   context.subscriptions.push(

@@ -14,6 +14,9 @@ import { iptablesFindings } from './netfilter/iptables/findings';
 import type { DumpLine } from './netfilter/iptables/lineGrammar';
 import type { IptablesRuleset } from './netfilter/iptables/model';
 import { parseIptablesSave } from './netfilter/iptables/ruleset';
+import { parseNftables } from './netfilter/nftables/build';
+import { nftablesFindings } from './netfilter/nftables/findings';
+import type { NftRuleset } from './netfilter/nftables/model';
 
 /** A document as both front ends hand it to the analysis: an id (uri or path), its language and text. */
 export interface SourceDocument {
@@ -26,7 +29,7 @@ export interface SourceDocument {
 export type DocumentModel =
   | { language: 'criu-log'; criu: CriuLogAnalysis }
   | { language: 'iptables-save'; ruleset: IptablesRuleset }
-  | { language: 'nftables' }
+  | { language: 'nftables'; nft: NftRuleset }
   | { language: 'kernel-trace'; trace: KernelTrace; evidence: Evidence[] };
 
 /** Per-document memory kept between edits by a long-lived caller (the server). */
@@ -43,8 +46,7 @@ export function buildModel(document: SourceDocument, cache?: ParseCache): Docume
     case 'iptables-save':
       return { language: 'iptables-save', ruleset: parseIptablesSave(document.text, { cache: cache?.iptablesLines }) };
     case 'nftables':
-      // The nftables parser arrives with the nftables issue; until then such files have no findings.
-      return { language: 'nftables' };
+      return { language: 'nftables', nft: parseNftables(document.text) };
     case 'kernel-trace': {
       const trace = parseKernelTrace(document.text);
       return { language: 'kernel-trace', trace, evidence: kernelEvidence(trace) };
@@ -59,7 +61,7 @@ export function modelFindings(doc: string, model: DocumentModel): Finding[] {
     case 'iptables-save':
       return iptablesFindings(doc, model.ruleset);
     case 'nftables':
-      return [];
+      return nftablesFindings(doc, model.nft);
     case 'kernel-trace':
       return kernelTraceFindings(doc, model.trace, model.evidence);
   }

@@ -31,6 +31,8 @@ import { hover } from './features/hover';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
 import { formatReplay, replay, replayPacketOf } from './replay/replay';
 import { readFileSync } from 'node:fs';
+import { nftWorkspaceSymbols } from './features/nftNavigation';
+import type { NftRuleset } from './netfilter/nftables/model';
 import { version } from '../../package.json';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -231,11 +233,13 @@ connection.onDocumentSymbol((p, token) => withModel(p.textDocument.uri, token, [
 connection.onFoldingRanges((p, token) => withModel(p.textDocument.uri, token, [], (m) => foldingRanges(m)));
 connection.onWorkspaceSymbol((p) => {
   const rulesets: [string, IptablesRuleset][] = [];
+  const nft: [string, NftRuleset][] = [];
   for (const document of documents.all()) {
     const model = modelOf(document.uri);
     if (model?.language === 'iptables-save') rulesets.push([document.uri, model.ruleset]);
+    if (model?.language === 'nftables') nft.push([document.uri, model.nft]);
   }
-  return workspaceSymbols(p.query, rulesets);
+  return [...workspaceSymbols(p.query, rulesets), ...nftWorkspaceSymbols(p.query, nft)];
 });
 
 /**

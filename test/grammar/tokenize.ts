@@ -33,6 +33,7 @@ const grammarFiles: Record<string, string> = {
   'source.criu-log': 'criu-log.tmLanguage.json',
   'source.iptables-save': 'iptables-save.tmLanguage.json',
   'source.kernel-trace': 'kernel-trace.tmLanguage.json',
+  'source.nftables': 'nftables.tmLanguage.json',
 };
 
 let registry: vsctm.Registry | undefined;

@@ -115,3 +115,24 @@ export function iptablesSave(ns: string, opts: { ipv6?: boolean; legacy?: boolea
   if (opts.table) args.push('-t', opts.table);
   return run('ip', args);
 }
+
+/** Is `nft` installed (for the nftables oracle tests)? */
+export function nftAvailable(): OracleAvailability {
+  const base = oracleAvailable();
+  if (!base.ok) return base;
+  if (run('nft', ['--version']).code !== 0) return { ok: false, reason: 'kernel oracle unavailable: `nft` not found (Debian: apt-get install nftables)' };
+  return { ok: true };
+}
+
+/**
+ * Loads an nft script with `nft -f -` inside namespace `ns`: a real commit unless `check` (`nft -c`,
+ * which stops before the kernel's commit-time checks such as jump loops).
+ */
+export function nftLoad(ns: string, text: string, opts: { check?: boolean } = {}): CommandResult {
+  return run('ip', ['netns', 'exec', ns, 'nft', ...(opts.check ? ['-c'] : []), '-f', '-'], text);
+}
+
+/** Runs a command inside namespace `ns` (`ip netns exec ns …`), with `input` on stdin. */
+export function runInNetns(ns: string, argv: readonly string[], input?: string): CommandResult {
+  return run('ip', ['netns', 'exec', ns, ...argv], input);
+}

@@ -35,6 +35,9 @@ const signs: Record<LanguageId, RegExp[]> = {
     /^\s*chain \S+ \{/,
     /^\s*type (filter|nat|route) hook \w+/,
     /^\s*(flush ruleset|define \w+ =|include ")/,
+    /^#!\/usr\/s?bin\/nft/,
+    /^# Warning: table \S+ \S+ is managed by iptables-nft/,
+    /^\s*(add|insert) (rule|chain|table|set|map|element) /,
   ],
   // ftrace (function_graph, trace events, kprobes), xtables-monitor/nft traces, dmesg, sysctl.
   'kernel-trace': [

@@ -3,6 +3,8 @@ import type { DocumentModel } from '../analysis';
 import { explainAt } from '../criu/explain';
 import { explain } from '../netfilter/iptables/explain';
 import { nodeAt } from '../netfilter/iptables/query';
+import { explain as explainNft } from '../netfilter/nftables/explain';
+import { nodeAt as nftNodeAt } from '../netfilter/nftables/query';
 import { dropHover, exemptionFor } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
 import { evidenceHover, type KernelLinks } from '../link/kernelEvidence';
@@ -50,7 +52,11 @@ function hoverOf(model: DocumentModel, position: Position): Hover | null {
     if (!h) return null;
     return { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: { start: { line: position.line, character: h.start }, end: { line: position.line, character: h.end } } };
   }
-  if (model.language !== 'iptables-save') return null;
+  if (model.language === 'nftables') {
+    const node = nftNodeAt(model.nft, position);
+    if (!node) return null;
+    return { contents: { kind: MarkupKind.Markdown, value: explainNft(model.nft, node) }, range: node.range };
+  }
   const node = nodeAt(model.ruleset, position);
   if (!node) return null;
   return { contents: { kind: MarkupKind.Markdown, value: explain(model.ruleset, node) }, range: node.range };

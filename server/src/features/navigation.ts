@@ -8,6 +8,7 @@ import { tokenAt } from '../criu/explain';
 import { causeOf, outline, taskFolds, usesAt, type OutlineItem } from '../criu/navigation';
 import type { IptablesRuleset } from '../netfilter/iptables/model';
 import { nodeAt, referencesTo, ruleSummary } from '../netfilter/iptables/query';
+import { nftDefinition, nftFolding, nftReferences, nftSymbols } from './nftNavigation';
 import { traceFolds, traceOutline, type TraceOutlineItem } from '../ktrace/outline';
 
 const traceKinds: Record<TraceOutlineItem['kind'], SymbolKind> = {
@@ -44,6 +45,7 @@ export function definition(uri: string, model: DocumentModel, position: Position
     const cause = causeOf(model.criu, position);
     return cause === undefined ? null : { uri, range: criuLineRange(model.criu, cause) };
   }
+  if (model.language === 'nftables') return nftDefinition(uri, model.nft, position);
   if (model.language !== 'iptables-save') return null;
   const node = nodeAt(model.ruleset, position);
   if (node?.kind !== 'chain') return null;
@@ -64,6 +66,7 @@ export function references(uri: string, model: DocumentModel, position: Position
       return { uri, range: { start: { line, character: start }, end: { line, character: m ? start + m[0].length : l.message.span.end } } };
     });
   }
+  if (model.language === 'nftables') return nftReferences(uri, model.nft, position, includeDeclaration);
   if (model.language !== 'iptables-save') return [];
   const node = nodeAt(model.ruleset, position);
   if (node?.kind !== 'chain') return [];
@@ -97,7 +100,7 @@ function outlineSymbol(a: CriuLogAnalysis, item: OutlineItem): DocumentSymbol {
 export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
   if (model.language === 'kernel-trace') return traceOutline(model.trace, model.evidence).map(traceSymbol);
   if (model.language === 'criu-log') return outline(model.criu).map((item) => outlineSymbol(model.criu, item));
-  if (model.language !== 'iptables-save') return [];
+  if (model.language === 'nftables') return nftSymbols(model.nft);
   return model.ruleset.tables.map((table) => {
     const endLine = table.endLine;
     const chains = [...table.chains.values()].map((chain): DocumentSymbol => {
@@ -133,7 +136,7 @@ export function documentSymbols(model: DocumentModel): DocumentSymbol[] {
 export function foldingRanges(model: DocumentModel): FoldingRange[] {
   if (model.language === 'kernel-trace') return traceFolds(model.trace).map((f) => ({ startLine: f.start, endLine: f.end, ...(f.comment ? { kind: FoldingRangeKind.Comment } : {}) }));
   if (model.language === 'criu-log') return taskFolds(model.criu).map((f) => ({ startLine: f.start, endLine: f.end, kind: FoldingRangeKind.Region }));
-  if (model.language !== 'iptables-save') return [];
+  if (model.language === 'nftables') return nftFolding(model.nft);
   const out: FoldingRange[] = [];
   for (const table of model.ruleset.tables) {
     if (table.endLine > table.line) out.push({ startLine: table.line, endLine: table.endLine, kind: FoldingRangeKind.Region });
