@@ -7,6 +7,7 @@
  */
 import type { Range } from '../../core/text';
 import type { Chain, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
+import { candidates, lowerBound, MIN_INDEXED_RULES, sameKey, skipReason, type CandidateView } from './chainIndex';
 import { ruleMatches } from './matchers';
 import type { Bits, CtState, Packet, Path } from './packet';
 import type { Tri } from './tri';
@@ -26,6 +27,11 @@ export interface TraceStep {
   rule: number;
   match: Tri;
   action: string;
+  /**
+   * When the step stands for a run of rules the chain index ruled out without matching each:
+   * how many (rules `rule` … `rule + skipped - 1`, all `no`); `range` spans them.
+   */
+  skipped?: number;
 }
 
 export interface Culprit {
@@ -68,13 +74,29 @@ interface Branch {
 
 type TableEnd = { kind: 'accept' | 'drop' | 'unknown'; branch: Branch; culprit?: Culprit; reason?: string };
 
-export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet): Evaluation {
+/** The walk's shared state: possibilities opened so far, and whether chain indexes are used. */
+interface Budget {
+  branches: number;
+  /** Chains with at least this many rules use their index; undefined: no index. */
+  indexFrom?: number;
+}
+
+export interface EvaluateOptions {
+  /**
+   * Use the chain indexes (chainIndex.ts) to pass over rules that cannot match (default: for
+   * chains of MIN_INDEXED_RULES rules or more). `false`: every rule is matched one by one, the
+   * reference the index is tested against; `{ minRules }`: index chains from that length on.
+   */
+  index?: boolean | { minRules: number };
+}
+
+export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet, options: EvaluateOptions = {}): Evaluation {
   const tables = inputs.flatMap(({ doc, ruleset }) =>
     packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table })) : [],
   );
   let open: Branch[] = [{ packet: withDefaults(packet), trace: [], conditions: [] }];
   const ends: TableEnd[] = [];
-  let budget = { branches: 1 };
+  const budget: Budget = { branches: 1, indexFrom: options.index === false ? undefined : typeof options.index === 'object' ? options.index.minRules : MIN_INDEXED_RULES };
 
   for (const [hook, order] of hookPlans[path]) {
     for (const name of order) {
@@ -103,7 +125,7 @@ function withDefaults(packet: Packet): Packet {
 }
 
 /** nat chains see only the first packet of a connection; with the state unknown, both cases are followed. */
-function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: { branches: number }, path: Path): TableEnd[] {
+function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: Budget, path: Path): TableEnd[] {
   if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget, path);
   const skip = (b: Branch, why: string): TableEnd => ({ kind: 'accept', branch: { ...b, trace: [...b.trace, step(doc, table, chain, 0, 'no', why)] } });
   const ct = branch.packet.ct;
@@ -122,7 +144,34 @@ function step(doc: string, table: Table, chain: Chain, rule: number, match: Tri,
 
 interface Frame {
   chain: Chain;
+  /** Position of the next rule to look at. */
   next: number;
+  /** The rules the chain index leaves for this packet, and where in that list `next` is. */
+  view?: CandidateView;
+  at: number;
+}
+
+const frame = (chain: Chain): Frame => ({ chain, next: 0, at: 0 });
+
+/**
+ * Moves `f.next` to the next rule the packet can match, and returns how many rules it passed
+ * (0 when the chain has no index or the next rule is a candidate). The view is remade when a
+ * field the index reads has changed since it was made.
+ */
+function skipToCandidate(f: Frame, packet: Packet, minRules: number): number {
+  const length = f.chain.rules.length;
+  if (f.next >= length) return 0;
+  if (!f.view || !sameKey(f.view, packet)) {
+    f.view = candidates(f.chain, packet, minRules);
+    f.at = f.view.positions ? lowerBound(f.view.positions, f.next) : 0;
+  }
+  const positions = f.view.positions;
+  if (!positions) return 0;
+  while (f.at < positions.length && positions[f.at] < f.next) f.at++;
+  const to = f.at < positions.length ? positions[f.at] : length;
+  const passed = to - f.next;
+  f.next = to;
+  return passed;
 }
 
 /**
@@ -140,9 +189,9 @@ function beforeConntrack(packet: Packet, path: Path): Packet {
 }
 
 /** Runs one table's chain for a branch; returns how each possibility leaves the table. */
-function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: { branches: number }, path: Path): TableEnd[] {
+function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: Budget, path: Path): TableEnd[] {
   const ends: TableEnd[] = [];
-  const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [{ chain: entry, next: 0 }] }];
+  const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [frame(entry)] }];
   let steps = 0;
   while (work.length) {
     const { branch, stack } = work.pop()!;
@@ -152,22 +201,25 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
         ends.push({ kind: 'unknown', branch, reason: 'evaluation too long' });
         break;
       }
-      const frame = stack[stack.length - 1];
-      if (frame.next >= frame.chain.rules.length) {
-        if (frame.chain.builtin || stack.length === 1) {
+      const top = stack[stack.length - 1];
+      const from = top.next;
+      const passed = budget.indexFrom !== undefined ? skipToCandidate(top, branch.packet, budget.indexFrom) : 0;
+      if (passed > 0) branch.trace.push(...skippedSteps(doc, table, top.chain, from, passed, branch.packet));
+      if (top.next >= top.chain.rules.length) {
+        if (top.chain.builtin || stack.length === 1) {
           // The policy is the built-in chain's, also when a chain it went to with -g ends or
           // RETURNs (the kernel's underflow; found by the kernel-oracle differential test).
           const policy = entry.policy ?? 'ACCEPT';
-          branch.trace.push(step(doc, table, entry, 0, 'yes', frame.chain === entry ? `policy ${policy}` : `end of ${frame.chain.name} (entered by goto): ${entry.name} policy ${policy}`));
+          branch.trace.push(step(doc, table, entry, 0, 'yes', top.chain === entry ? `policy ${policy}` : `end of ${top.chain.name} (entered by goto): ${entry.name} policy ${policy}`));
           ends.push(policy === 'DROP' ? { kind: 'drop', branch, culprit: { doc, range: entry.declaration?.range ?? table.range, table: table.name, chain: entry.name, rule: 0 } } : { kind: 'accept', branch });
           done = true;
         } else {
           stack.pop();
-          branch.trace.push(step(doc, table, frame.chain, 0, 'yes', `end of ${frame.chain.name}: return`));
+          branch.trace.push(step(doc, table, top.chain, 0, 'yes', `end of ${top.chain.name}: return`));
         }
         continue;
       }
-      const rule = frame.chain.rules[frame.next++];
+      const rule = top.chain.rules[top.next++];
       const { result, unknown } = ruleMatches(table.name === 'raw' ? beforeConntrack(branch.packet, path) : branch.packet, rule);
       if (result === 'no') {
         branch.trace.push(ruleStep(doc, table, rule, 'no', 'no match: next rule'));
@@ -196,6 +248,29 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
   return ends;
 }
 
+/**
+ * The trace of rules the chain index ruled out: one rule gets the step it would have had; a run
+ * gets one step for all of them (`skipped`), ranging from the first rule to the last.
+ */
+function skippedSteps(doc: string, table: Table, chain: Chain, from: number, count: number, packet: Packet): TraceStep[] {
+  const first = chain.rules[from];
+  if (count === 1) return [ruleStep(doc, table, first, 'no', 'no match: next rule')];
+  const last = chain.rules[from + count - 1];
+  const why = skipReason(chain, from, from + count - 1, packet, packet.family);
+  return [
+    {
+      doc,
+      range: { start: first.range.start, end: last.range.end },
+      table: table.name,
+      chain: chain.name,
+      rule: first.index,
+      match: 'no',
+      action: `no match: rules ${first.index}–${last.index} skipped (${count} rules${why ? `: ${why}` : ''})`,
+      skipped: count,
+    },
+  ];
+}
+
 function ruleStep(doc: string, table: Table, rule: Rule, match: Tri, action: string): TraceStep {
   return { doc, range: rule.range, table: table.name, chain: rule.chain, rule: rule.index, match, action };
 }
@@ -219,8 +294,8 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       return { kind: 'unknown', branch, reason: `undefined chain ${target.name}` };
     }
     record(`${target.goto ? 'goto' : 'jump'} ${target.name}`);
-    if (target.goto) stack[stack.length - 1] = { chain: callee, next: 0 };
-    else stack.push({ chain: callee, next: 0 });
+    if (target.goto) stack[stack.length - 1] = frame(callee);
+    else stack.push(frame(callee));
     return undefined;
   }
   switch (target.name) {
