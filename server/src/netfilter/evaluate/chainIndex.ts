@@ -38,8 +38,11 @@ export interface ChainIndex {
   /** The rules array and length it was built from: a changed chain gets a new index. */
   readonly rules: readonly Rule[];
   readonly length: number;
-  /** Per rule position: which key it is indexed by (KIND_*). */
-  readonly kinds: Uint8Array;
+  /**
+   * Per key kind (KIND_DST, KIND_DPORT, KIND_PROTO): how many rules before each position have
+   * it, so what a run of skipped rules was keyed on is known without walking the run.
+   */
+  readonly before: Record<number, Int32Array>;
   readonly catchAll: Positions;
   /** Destination networks: mask → masked address → positions. */
   readonly dst: Map<bigint, Map<bigint, number[]>>;
@@ -132,7 +135,13 @@ function buildIndex(rules: readonly Rule[]): ChainIndex {
     kinds[pos] = KIND_NONE;
     catchAll.push(pos);
   });
-  return { rules, length: rules.length, kinds, catchAll, dst, dstAll, dport, dportAll, proto, protoAll };
+  const before: Record<number, Int32Array> = {};
+  for (const kind of [KIND_DST, KIND_DPORT, KIND_PROTO]) {
+    const counts = new Int32Array(rules.length + 1);
+    for (let p = 0; p < rules.length; p++) counts[p + 1] = counts[p] + (kinds[p] === kind ? 1 : 0);
+    before[kind] = counts;
+  }
+  return { rules, length: rules.length, before, catchAll, dst, dstAll, dport, dportAll, proto, protoAll };
 }
 
 /** What a view was made for: the packet fields the index reads. */
@@ -219,14 +228,13 @@ export function lowerBound(positions: Positions, from: number): number {
  */
 export function skipReason(chain: Chain, from: number, to: number, packet: Packet, family: Family | undefined): string {
   const index = indexes.get(chain);
-  const seen = new Set<number>();
-  if (index) for (let p = from; p <= to && seen.size < 3; p++) seen.add(index.kinds[p]);
+  const has = (kind: number) => (index ? index.before[kind][to + 1] - index.before[kind][from] > 0 : false);
   const parts: string[] = [];
-  if (seen.has(KIND_DST) && packet.dst !== undefined) {
+  if (has(KIND_DST) && packet.dst !== undefined) {
     const fam = family ?? (packet.dst > 0xffffffffn ? 'ipv6' : 'ipv4');
     parts.push(`destination ${formatAddress(packet.dst, fam)} is outside their -d`);
   }
-  if (seen.has(KIND_DPORT) && packet.dport !== undefined) parts.push(`destination port ${packet.dport} is not their --dport`);
-  if (seen.has(KIND_PROTO) && packet.proto !== undefined) parts.push(`protocol ${packet.proto} is not their -p`);
+  if (has(KIND_DPORT) && packet.dport !== undefined) parts.push(`destination port ${packet.dport} is not their --dport`);
+  if (has(KIND_PROTO) && packet.proto !== undefined) parts.push(`protocol ${packet.proto} is not their -p`);
   return parts.join('; ');
 }

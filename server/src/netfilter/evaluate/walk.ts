@@ -6,9 +6,9 @@
  * match, both possibilities are followed, and the verdict is `unknown` when they disagree.
  */
 import type { Range } from '../../core/text';
-import type { Chain, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
+import type { Chain, IptablesBackend, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
 import { candidates, lowerBound, MIN_INDEXED_RULES, sameKey, skipReason, type CandidateView } from './chainIndex';
-import { ruleMatches } from './matchers';
+import { ruleMatches, type MatchContext } from './matchers';
 import type { Bits, CtState, Packet, Path } from './packet';
 import type { Tri } from './tri';
 
@@ -16,6 +16,8 @@ export interface RulesetInput {
   /** Document id (uri or path), echoed in traces. */
   doc: string;
   ruleset: IptablesRuleset;
+  /** Which iptables loaded the rules, when the caller knows better than the dump's header. */
+  backend?: IptablesBackend;
 }
 
 export interface TraceStep {
@@ -91,8 +93,8 @@ export interface EvaluateOptions {
 }
 
 export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet, options: EvaluateOptions = {}): Evaluation {
-  const tables = inputs.flatMap(({ doc, ruleset }) =>
-    packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table })) : [],
+  const tables = inputs.flatMap(({ doc, ruleset, backend }) =>
+    packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table, context: { backend: backend ?? ruleset.backend } })) : [],
   );
   let open: Branch[] = [{ packet: withDefaults(packet), trace: [], conditions: [] }];
   const ends: TableEnd[] = [];
@@ -100,12 +102,12 @@ export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, pack
 
   for (const [hook, order] of hookPlans[path]) {
     for (const name of order) {
-      for (const { doc, table } of tables.filter((t) => t.table.name === name)) {
+      for (const { doc, table, context } of tables.filter((t) => t.table.name === name)) {
         const chain = table.chains.get(hook);
         if (!chain) continue;
         const next: Branch[] = [];
         for (const branch of open) {
-          for (const end of runNatAware(doc, table, chain, branch, budget, path)) {
+          for (const end of runNatAware(doc, table, chain, branch, budget, path, context)) {
             if (end.kind === 'accept') next.push(end.branch);
             else ends.push(end);
           }
@@ -125,15 +127,15 @@ function withDefaults(packet: Packet): Packet {
 }
 
 /** nat chains see only the first packet of a connection; with the state unknown, both cases are followed. */
-function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: Budget, path: Path): TableEnd[] {
-  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget, path);
+function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: Budget, path: Path, context: MatchContext): TableEnd[] {
+  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget, path, context);
   const skip = (b: Branch, why: string): TableEnd => ({ kind: 'accept', branch: { ...b, trace: [...b.trace, step(doc, table, chain, 0, 'no', why)] } });
   const ct = branch.packet.ct;
-  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget, path);
+  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget, path, context);
   if (ct !== undefined) return [skip(branch, `nat skipped: ${ct} is not a new connection`)];
   budget.branches++;
   return [
-    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState, nat: branch.packet.nat ?? { dnat: false, snat: false } }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget, path),
+    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState, nat: branch.packet.nat ?? { dnat: false, snat: false } }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget, path, context),
     skip({ ...branch, conditions: [...branch.conditions, 'the connection is not new'] }, 'nat skipped: not a new connection'),
   ];
 }
@@ -189,7 +191,7 @@ function beforeConntrack(packet: Packet, path: Path): Packet {
 }
 
 /** Runs one table's chain for a branch; returns how each possibility leaves the table. */
-function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: Budget, path: Path): TableEnd[] {
+function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: Budget, path: Path, context: MatchContext): TableEnd[] {
   const ends: TableEnd[] = [];
   const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [frame(entry)] }];
   let steps = 0;
@@ -220,7 +222,7 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
         continue;
       }
       const rule = top.chain.rules[top.next++];
-      const { result, unknown } = ruleMatches(table.name === 'raw' ? beforeConntrack(branch.packet, path) : branch.packet, rule);
+      const { result, unknown } = ruleMatches(table.name === 'raw' ? beforeConntrack(branch.packet, path) : branch.packet, rule, context);
       if (result === 'no') {
         branch.trace.push(ruleStep(doc, table, rule, 'no', 'no match: next rule'));
         continue;
@@ -238,7 +240,7 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
         work.push({ branch: notTaken, stack: stack.map((f) => ({ ...f })) });
         branch.conditions = [...branch.conditions, unknown.join(' and ')];
       }
-      const outcome = applyTarget(doc, table, rule, branch, stack, result);
+      const outcome = applyTarget(doc, table, rule, branch, stack, result, path);
       if (outcome) {
         ends.push(outcome);
         done = true;
@@ -280,7 +282,7 @@ function culpritOf(doc: string, table: Table, rule: Rule): Culprit {
 }
 
 /** Applies a matching rule's target; returns how the table ends, or undefined to go on. */
-function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stack: Frame[], match: Tri): TableEnd | undefined {
+function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stack: Frame[], match: Tri, path: Path): TableEnd | undefined {
   const target = rule.target;
   const record = (action: string) => branch.trace.push(ruleStep(doc, table, rule, match, action));
   if (!target) {
@@ -323,10 +325,19 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       branch.packet = { ...branch.packet, mark: applyMarkTarget(branch.packet.mark, target.options) };
       record(`MARK: mark is now ${describeBits(branch.packet.mark)}`);
       return undefined;
-    case 'CONNMARK':
-      branch.packet = applyConnmark(branch.packet, target.options);
+    case 'CONNMARK': {
+      // In raw no conntrack entry is attached yet, so CONNMARK finds none and does nothing
+      // (checked in a namespace on both backends: raw `--restore-mark` leaves the mark as it is).
+      const state = table.name === 'raw' ? beforeConntrack(branch.packet, path).ct : branch.packet.ct;
+      if (state === 'INVALID' || state === 'UNTRACKED') {
+        record(`CONNMARK: no conntrack entry${table.name === 'raw' ? ' yet (raw runs before conntrack)' : ''}: nothing changes`);
+        return undefined;
+      }
+      const changed = applyConnmark({ ...branch.packet, ct: state }, target.options);
+      branch.packet = { ...changed, ct: branch.packet.ct };
       record(`CONNMARK: mark ${describeBits(branch.packet.mark)}, ctmark ${describeBits(branch.packet.ctmark)}`);
       return undefined;
+    }
     case 'CT':
     case 'NOTRACK':
       if (target.name === 'NOTRACK' || target.options.some((o) => o.name === 'notrack')) {
