@@ -4,6 +4,9 @@
  * later rules see (MARK, CONNMARK, DNAT, CT --notrack). ACCEPT ends only the current table on
  * the hook; DROP/REJECT end everything. Matching is three-valued: where a rule may or may not
  * match, both possibilities are followed, and the verdict is `unknown` when they disagree.
+ * Long chains are walked through their index (chainIndex.ts): rules it rules out are passed over
+ * and show in the trace as one `skipped` step per run, so a 100k-rule kube-proxy dump costs a
+ * packet tens of rule matches instead of ten thousand.
  */
 import type { Range } from '../../core/text';
 import type { Chain, IptablesBackend, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
