@@ -197,13 +197,15 @@ function negatedPortPair(packet: Packet, m: MatchUse, backend: IptablesBackend |
   return { r: 'unknown', note: `the backend is unknown: iptables-nft matches unless sport ${p} and dport ${q} both hold, iptables-legacy only when neither does` };
 }
 
+const PROTOCOL_MODULES = ['tcp', 'udp', 'sctp', 'dccp'];
+
 /**
  * The protocol matches (tcp, udp…) match only packets of their protocol: with `-p tcp` known
  * to hold, that is implied; the module checks the protocol itself too.
  */
 function moduleMatch(packet: Packet, m: MatchUse, context: MatchContext): { r: Tri; note?: string } {
   let r: Tri = 'yes';
-  if (['tcp', 'udp', 'sctp', 'dccp'].includes(m.module) && packet.proto !== undefined && packet.proto !== m.module) return { r: 'no' };
+  if (PROTOCOL_MODULES.includes(m.module) && packet.proto !== undefined && packet.proto !== m.module) return { r: 'no' };
   const pair = negatedPortPair(packet, m, context.backend);
   for (const o of m.options) {
     if (pair && (o.name === 'sport' || o.name === 'dport')) continue;
@@ -215,7 +217,12 @@ function moduleMatch(packet: Packet, m: MatchUse, context: MatchContext): { r: T
     if (r === 'no') return { r };
     if (pair.r === 'unknown' && pair.note) return { r, note: pair.note };
   }
-  if (m.options.length === 0 && m.module !== 'comment') return { r: 'unknown' };
+  if (m.options.length === 0) {
+    // A bare protocol match (`-p tcp -m tcp`, kube-proxy's DNAT rules) tests only the protocol,
+    // decided above when it is known; other modules' defaults are not modelled.
+    if (PROTOCOL_MODULES.includes(m.module)) return { r: packet.proto === undefined ? 'unknown' : 'yes' };
+    if (m.module !== 'comment') return { r: 'unknown' };
+  }
   return { r };
 }
 
