@@ -82,7 +82,8 @@ const configs = [
   // Tests and benchmarks keep their dependencies external (resolved from node_modules at run time).
   {
     ...common,
-    entryPoints: [...testEntries(), join(root, 'bench/run.ts')].map((p) => relative(root, p)),
+    // test/e2e/try.ts is `npm run try` (code-server on examples/), built with the e2e support it shares.
+    entryPoints: [...testEntries(), join(root, 'test/e2e/try.ts'), join(root, 'bench/run.ts')].map((p) => relative(root, p)),
     outdir: 'out',
     outbase: '.',
     packages: 'external',

@@ -20,6 +20,8 @@ const log = (m: string) => console.log(`[e2e +${((Date.now() - t0) / 1000).toFix
 const EPERM = 'Unable to send a fin packet';
 const DROP_RULE = '-m mark --mark 0x8000/0x8000 -j DROP';
 const EXEMPTION = '-A KUBE-FIREWALL -m mark --mark 0xc114 -j RETURN';
+/** Cropped pictures of the best moments, for docs/images/ (copied by hand when the UI changes). */
+const readmeShot = (name: string) => join(artefactsDir, 'readme', `${name}.png`);
 
 function examplesStatus(): string {
   const r = spawnSync('git', ['status', '--porcelain', '--', examplesDir], { cwd: repoRoot, encoding: 'utf8' });
@@ -52,7 +54,7 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
   try {
     browser = await launchChromium();
     browserPid = browser.pid;
-    const page = await browser.browser.newPage({ viewport: { width: 1400, height: 860 } });
+    const page = await browser.browser.newPage({ viewport: { width: 1600, height: 900 } });
     const consoleErrors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     const wb = new Workbench(page, artefactsDir, log);
@@ -94,17 +96,23 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
         const related = rows.slice(rootIndex + 1, rootIndex + 12).join('\n');
         assert.match(related, /iptables\.rules[\s\S]*Dropped by filter\/KUBE-FIREWALL rule 1/);
         assert.match(related, /follows from this: Restoring FAILED\./);
+        await wb.gotoLine(331); // back in view above the panel, with its lens
+        await until('the lens above the EPERM line', () => wb.codeLenses(), (ls) => ls.some((l) => l.startsWith('Dropped by')));
+        // From the EPERM line's squiggle (its lens just above) down to the panel.
+        await wb.shotAround(readmeShot('problems'), ['.editor-instance .squiggly-error', '.part.panel'], 36);
       }));
 
     await t.test('hovering the EPERM line explains it', () =>
       wb.step('eperm-hover', '.monaco-hover', async () => {
         await wb.command('View: Hide Panel');
         await wb.gotoLine(331);
-        const text = await wb.hover(EPERM, 'fin', /0xC114/);
+        // Two parts arrive separately (the diagnostic's and the server's hover): wait for the server's.
+        const text = await wb.hover(EPERM, 'fin', /What to check next/);
         assert.match(text, /Root cause of the failed restore/);
         assert.match(text, /raw socket marked 0xC114/);
         assert.match(text, /KUBE-FIREWALL/);
         assert.match(text, /What to check next/);
+        await wb.shotAround(readmeShot('eperm-hover'), ['.monaco-hover:not(.hidden)', '.editor-instance .view-overlays .current-line']);
       }));
 
     await t.test('the code lens on the EPERM line names the KUBE-FIREWALL rule and opens it', () =>
@@ -155,6 +163,7 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
           if (!focused.startsWith("Let CRIU's FIN pass")) await page.keyboard.press('ArrowDown');
           return focused;
         }, (f) => f.startsWith("Let CRIU's FIN pass"), 10_000);
+        await wb.shotAround(readmeShot('quick-fix'), ['.editor-instance .contentWidgets .codelens-decoration', '.action-widget'], 60);
         await page.keyboard.press('Enter');
         const lines = await until('the inserted line', () => wb.visibleLines(), (ls) => ls.includes(EXEMPTION));
         const at = lines.indexOf(EXEMPTION);

@@ -93,6 +93,28 @@ export class Workbench {
     }
   }
 
+  /**
+   * A picture for the README: the screen's band that holds the first visible match of each selector,
+   * as wide as the editor area (and the panel below it), with `pad` pixels around.
+   */
+  async shotAround(file: string, selectors: string[], pad = 12): Promise<void> {
+    const band = await this.page.evaluate(
+      ([sels, p]) => {
+        const boxes = sels
+          .map((sel) => [...document.querySelectorAll(sel)].map((e) => e.getBoundingClientRect()).find((r) => r.width > 0 && r.height > 0))
+          .filter((r): r is DOMRect => !!r);
+        const editor = document.querySelector('.part.editor')?.getBoundingClientRect();
+        if (!boxes.length || !editor) return null;
+        const top = Math.max(0, Math.min(...boxes.map((b) => b.top)) - p);
+        const bottom = Math.min(window.innerHeight, Math.max(...boxes.map((b) => b.bottom)) + p);
+        return { x: editor.left, y: top, width: editor.width, height: bottom - top };
+      },
+      [selectors, pad] as const,
+    );
+    if (!band) throw new Error(`nothing to picture: none of ${selectors.join(', ')} is visible`);
+    await this.page.screenshot({ path: file, clip: band });
+  }
+
   async visibleText(selector: string): Promise<string> {
     const texts = await this.page.locator(selector).evaluateAll((els) => els.map((el) => (el as HTMLElement).innerText));
     const text = plain(texts.join('\n----\n')).trim();
