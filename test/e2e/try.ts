@@ -2,7 +2,6 @@
  * `npm run try`: the packaged extension in a local VS Code (code-server) on examples/, for people without
  * VS Code at hand. Listens on 127.0.0.1 only; prints the URL; Ctrl-C stops it (the whole process group).
  */
-import { rmSync } from 'node:fs';
 import { examplesDir } from '../support/paths';
 import { startSession } from './support/session';
 
@@ -14,8 +13,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { session } = started;
-  // The process-group handlers (support/processes) kill code-server on Ctrl-C; this removes its temp dirs.
-  process.on('exit', () => rmSync(session.home, { recursive: true, force: true }));
+  // On Ctrl-C the process-group handlers (support/processes) kill code-server; the session removes its temp dirs.
   console.log(`\nOpen ${session.server.workspaceUrl}\n(code-server ${session.server.url} on 127.0.0.1 only; from another machine: ssh -L ${new URL(session.server.url).port}:127.0.0.1:${new URL(session.server.url).port} this-host)\nCtrl-C to stop.`);
   // Stay up until a signal; then the handlers stop everything.
   await new Promise<never>(() => setInterval(() => undefined, 1 << 30));

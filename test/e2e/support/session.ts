@@ -49,6 +49,15 @@ export async function startSession(workspace: string, log: (m: string) => void):
   await packageVsix(vsix);
   log(`packaged ${vsix}`);
   const home = mkdtempSync(join(tmpdir(), 'criu-lens-code-server-'));
+  // Also when a signal ends the run (support/processes exits after killing the process groups).
+  const removeHome = () => {
+    try {
+      rmSync(home, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      /* a just-killed process may still hold it; it is under the OS temp dir */
+    }
+  };
+  process.on('exit', removeHome);
   try {
     const server = await startCodeServer({ bin: install.bin, workspace, extensions: [vsix], home, settings: userSettings });
     log(`code-server (pid ${server.pid}) on ${server.url}`);
@@ -61,12 +70,12 @@ export async function startSession(workspace: string, log: (m: string) => void):
         close: async () => {
           await server.stop();
           copyFileSync(server.logFile, join(artefactsDir, 'code-server.log'));
-          rmSync(home, { recursive: true, force: true });
+          removeHome();
         },
       },
     };
   } catch (e) {
-    rmSync(home, { recursive: true, force: true });
+    removeHome();
     throw e;
   }
 }
