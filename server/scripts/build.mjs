@@ -82,12 +82,15 @@ const configs = [
   // Tests and benchmarks keep their dependencies external (resolved from node_modules at run time).
   {
     ...common,
-    // test/e2e/try.ts is `npm run try` (code-server on examples/), built with the e2e support it shares.
-    entryPoints: [...testEntries(), join(root, 'test/e2e/try.ts'), join(root, 'bench/run.ts')].map((p) => relative(root, p)),
+    entryPoints: [...testEntries(), join(root, 'bench/run.ts')].map((p) => relative(root, p)),
     outdir: 'out',
     outbase: '.',
     packages: 'external',
   },
+  // `npm run try` (code-server on examples/) shares the e2e support code. It lives outside out/test/
+  // (`node --test out/test/` runs every .js file under a test/ folder), at the tests' depth, so that
+  // test/support/paths finds the repository three levels up.
+  { ...common, entryPoints: { try: 'test/e2e/try.ts' }, outdir: 'out/scripts/e2e', packages: 'external' },
 ];
 
 buildGrammars();

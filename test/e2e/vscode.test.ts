@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { examplesDir, repoRoot } from '../support/paths';
 import { colourOf, launchChromium, Workbench } from './support/browser';
@@ -19,6 +19,10 @@ const log = (m: string) => console.log(`[e2e +${((Date.now() - t0) / 1000).toFix
 
 const EPERM = 'Unable to send a fin packet';
 const DROP_RULE = '-m mark --mark 0x8000/0x8000 -j DROP';
+/** 1-based lines of the scenario, as the editor shows them: the EPERM line and the KUBE-FIREWALL DROP rule. */
+const lineOf = (file: string, has: (l: string) => boolean) => readFileSync(join(examplesDir, file), 'utf8').split('\n').findIndex(has) + 1;
+const EPERM_LINE = lineOf('restore.log', (l) => l.includes(EPERM));
+const RULE_LINE = lineOf('iptables.rules', (l) => l.startsWith('-A KUBE-FIREWALL') && l.includes(DROP_RULE));
 const EXEMPTION = '-A KUBE-FIREWALL -m mark --mark 0xc114 -j RETURN';
 /** Cropped pictures of the best moments, for docs/images/ (copied by hand when the UI changes). */
 const readmeShot = (name: string) => join(artefactsDir, 'readme', `${name}.png`);
@@ -66,7 +70,7 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
       wb.step('restore-log-coloured', '.editor-instance', async () => {
         await wb.openFromExplorer('restore.log');
         assert.equal(await until('language mode', () => wb.language(), (l) => l === 'CRIU log'), 'CRIU log');
-        await wb.gotoLine(331);
+        await wb.gotoLine(EPERM_LINE);
         const tokens = await until('tokens on the EPERM line', () => wb.lineTokens(EPERM), (ts) => !!ts && ts.length > 5);
         assert.ok(tokens);
         const colours = {
@@ -92,11 +96,11 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
         );
         const rootIndex = rows.findIndex((r) => r.includes('Root cause of the failed restore') && r.includes('criu.soccr-fin-eperm'));
         assert.ok(rootIndex >= 0, `root cause row: ${rows.join('\n')}`);
-        assert.ok(rows.some((r) => r.includes('Root cause') && /Ln 331\b/.test(r)), 'the root cause is on line 331');
+        assert.ok(rows.some((r) => r.includes('Root cause') && new RegExp(`Ln ${EPERM_LINE}\\b`).test(r)), 'the root cause is on the EPERM line');
         const related = rows.slice(rootIndex + 1, rootIndex + 12).join('\n');
         assert.match(related, /iptables\.rules[\s\S]*Dropped by filter\/KUBE-FIREWALL rule 1/);
         assert.match(related, /follows from this: Restoring FAILED\./);
-        await wb.gotoLine(331); // back in view above the panel, with its lens
+        await wb.gotoLine(EPERM_LINE); // back in view above the panel, with its lens
         await until('the lens above the EPERM line', () => wb.codeLenses(), (ls) => ls.some((l) => l.startsWith('Dropped by')));
         // From the EPERM line's squiggle (its lens just above) down to the panel.
         await wb.shotAround(readmeShot('problems'), ['.editor-instance .squiggly-error', '.part.panel'], 36);
@@ -105,7 +109,7 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
     await t.test('hovering the EPERM line explains it', () =>
       wb.step('eperm-hover', '.monaco-hover', async () => {
         await wb.command('View: Hide Panel');
-        await wb.gotoLine(331);
+        await wb.gotoLine(EPERM_LINE);
         // Two parts arrive separately (the diagnostic's and the server's hover): wait for the server's.
         const text = await wb.hover(EPERM, 'fin', /What to check next/);
         assert.match(text, /Root cause of the failed restore/);
@@ -119,10 +123,10 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
       wb.step('lens-opens-rule', '.editor-instance', async () => {
         await wb.moveMouseAway();
         const lenses = await until('the EPERM code lens', () => wb.codeLenses(), (ls) => ls.some((l) => l.includes('KUBE-FIREWALL')));
-        assert.ok(lenses.includes('Dropped by filter/KUBE-FIREWALL rule 1 (iptables.rules:76)'), JSON.stringify(lenses));
+        assert.ok(lenses.includes(`Dropped by filter/KUBE-FIREWALL rule 1 (iptables.rules:${RULE_LINE})`), JSON.stringify(lenses));
         await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Dropped by filter/KUBE-FIREWALL rule 1' }).click();
         await wb.waitForActiveTab('iptables.rules');
-        await wb.waitForCursorLine(76);
+        await wb.waitForCursorLine(RULE_LINE);
         assert.ok((await wb.visibleLines()).some((l) => l.startsWith('-A KUBE-FIREWALL') && l.includes(DROP_RULE)));
       }));
 
@@ -130,18 +134,18 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
       wb.step('definition-opens-rule', '.editor-instance', async () => {
         await wb.command('View: Close Editor'); // iptables.rules: the definition must open it again
         await wb.waitForActiveTab('restore.log');
-        await wb.gotoLine(331);
+        await wb.gotoLine(EPERM_LINE);
         await wb.clickWord(EPERM, 'fin');
         await page.keyboard.press('F12');
         await wb.waitForActiveTab('iptables.rules');
-        await wb.waitForCursorLine(76);
-        assert.match(await wb.cursor(), /^Ln 76, Col 1\b/);
+        await wb.waitForCursorLine(RULE_LINE);
+        assert.match(await wb.cursor(), new RegExp(`^Ln ${RULE_LINE}, Col 1\\b`));
       }));
 
     await t.test('the rule shows the reverse lens and its diagnostic', () =>
       wb.step('rule-lens-diagnostic', '.editor-instance', async () => {
         const lenses = await until('the reverse lens', () => wb.codeLenses(), (ls) => ls.some((l) => l.includes("CRIU's FIN")));
-        assert.ok(lenses.includes("Drops CRIU's FIN (restore.log:331)"), JSON.stringify(lenses));
+        assert.ok(lenses.includes(`Drops CRIU's FIN (restore.log:${EPERM_LINE})`), JSON.stringify(lenses));
         const squiggles = await until('a squiggle on the rule', () => wb.squigglesOn(DROP_RULE), (s) => s.warning + s.error + s.info >= 1);
         assert.ok(squiggles.warning >= 1, `a warning on the rule: ${JSON.stringify(squiggles)}`);
         const text = await wb.hover(DROP_RULE, 'KUBE-FIREWALL', /Drops CRIU's FIN/);
@@ -182,7 +186,7 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
         await wb.command('View: Close All Editors');
         await wb.openFromExplorer('iptables.rules');
         assert.equal(await until('language mode', () => wb.language(), (l) => l === 'iptables-save'), 'iptables-save');
-        await wb.gotoLine(76);
+        await wb.gotoLine(RULE_LINE);
         const tokens = await until('tokens on the rule', () => wb.lineTokens(DROP_RULE), (ts) => !!ts && ts.length > 5);
         assert.ok(tokens);
         const colours = {
@@ -203,7 +207,7 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
         assert.ok(top.some((r) => r.startsWith('*nat')), `tables: ${top.join(' | ')}`);
         assert.ok(top.some((r) => /^PREROUTING\s*policy ACCEPT/.test(r)), `chains: ${top.join(' | ')}`);
         // The same symbols, seen from the rule: the breadcrumbs show table › chain › rule.
-        await wb.gotoLine(76);
+        await wb.gotoLine(RULE_LINE);
         await wb.moveMouseAway();
         const crumbs = await until('breadcrumbs of the rule', () => wb.visibleText('.breadcrumbs-control .monaco-breadcrumb-item'), (s) => /1: .*DROP/.test(s));
         assert.match(crumbs.replace(/\n----\n/g, ' › '), /\*filter › KUBE-FIREWALL › 1: -m mark --mark 0x8000\/0x8000 -j DROP/);
