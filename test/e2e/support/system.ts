@@ -58,5 +58,7 @@ export function ensureChromium(log?: (m: string) => void): Availability {
 export function npmRegistryReachable(spec: string): Availability {
   const r = spawnSync('npm', ['view', spec, 'version'], { encoding: 'utf8', timeout: 90_000 });
   if (r.status === 0 && r.stdout.trim()) return { ok: true };
-  return { ok: false, reason: `npm registry unreachable (npm view ${spec}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim().split('\n').slice(-3).join(' | ')})` };
+  // npm's first error lines name the cause (code and message); the rest is advice and a log path.
+  const cause = (r.stderr ?? '').split('\n').filter((l) => /^npm error (code|errno|request|network)/.test(l)).slice(0, 2).join(' | ');
+  return { ok: false, reason: `npm registry unreachable (npm view ${spec}: ${cause || r.error?.message || `status ${r.status}`})` };
 }
