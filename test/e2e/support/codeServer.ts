@@ -3,10 +3,10 @@
  * started on 127.0.0.1 with throw-away config, data and extension folders (it never touches ~/.config
  * or ~/.local), with our .vsix installed. Facts behind each step: ../shared/notes/code-server-e2e.md.
  */
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runInGroup, spawnInGroup, stopGroup } from './processes';
 import { ensureDebianPackages, npmRegistryReachable, type Availability } from './system';
@@ -44,30 +44,37 @@ export async function ensureCodeServer(log: (m: string) => void): Promise<CodeSe
   if (!registry.ok) return registry;
 
   log(`installing code-server ${CODE_SERVER_VERSION} into ${dir}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'criu-lens-e2e-code-server', private: true }, null, 2));
+  // Installed beside the cache folder, then renamed into place: a run that dies half-way, or two runs
+  // installing at once, never leave (or use) a half-installed code-server.
+  mkdirSync(dirname(dir), { recursive: true });
+  const staging = mkdtempSync(`${dir}.installing-`);
   const tmp = mkdtempSync(join(tmpdir(), 'criu-lens-e2e-install-'));
   try {
+    writeFileSync(join(staging, 'package.json'), JSON.stringify({ name: 'criu-lens-e2e-code-server', private: true }, null, 2));
     const cache = join(tmp, `vscode-ripgrep-cache-${RIPGREP_PACKAGE_VERSION}`);
     mkdirSync(cache);
     const rg = spawnSync('tar', ['-czf', join(cache, RIPGREP_ARCHIVE), '-C', '/usr/bin', 'rg']);
     if (rg.status !== 0) return { ok: false, reason: `could not pack /usr/bin/rg for @vscode/ripgrep: ${rg.stderr}` };
     const r = await runInGroup('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
-      cwd: dir,
+      cwd: staging,
       // unsafe_perm: its postinstall refuses to run as root otherwise; yes: node-pty's postinstall runs `npx node-gyp`;
       // TMPDIR: where @vscode/ripgrep looks for its cached archive.
       env: { ...process.env, npm_config_unsafe_perm: 'true', npm_config_yes: 'true', TMPDIR: tmp },
       timeoutMs: 15 * 60_000,
     });
-    writeFileSync(join(dir, 'install.log'), r.output);
-    if (r.code !== 0 || !existsSync(binOf(dir))) {
-      throw new Error(`npm install code-server@${CODE_SERVER_VERSION} failed (status ${r.code}); log: ${join(dir, 'install.log')}\n${r.output.slice(-3000)}`);
+    writeFileSync(join(staging, 'install.log'), r.output);
+    if (r.code !== 0 || !existsSync(binOf(staging))) {
+      throw new Error(`npm install code-server@${CODE_SERVER_VERSION} failed (status ${r.code}):\n${r.output.slice(-3000)}`);
+    }
+    writeFileSync(join(staging, MARKER), `${new Date().toISOString()}\n`);
+    if (!existsSync(join(dir, MARKER))) {
+      rmSync(dir, { recursive: true, force: true }); // a broken install from before the marker existed
+      renameSync(staging, dir);
     }
   } finally {
+    rmSync(staging, { recursive: true, force: true }); // gone already unless another run finished first
     rmSync(tmp, { recursive: true, force: true });
   }
-  writeFileSync(join(dir, MARKER), `${new Date().toISOString()}\n`);
   return { ok: true, bin: binOf(dir), installedNow: true };
 }
 
