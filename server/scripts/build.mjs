@@ -87,6 +87,10 @@ const configs = [
     outbase: '.',
     packages: 'external',
   },
+  // `npm run try` (code-server on examples/) shares the e2e support code. It lives outside out/test/
+  // (`node --test out/test/` runs every .js file under a test/ folder), at the tests' depth, so that
+  // test/support/paths finds the repository three levels up.
+  { ...common, entryPoints: { try: 'test/e2e/try.ts' }, outdir: 'out/scripts/e2e', packages: 'external' },
 ];
 
 buildGrammars();
