@@ -5,7 +5,8 @@
  * mangle/nat POSTROUTING (mark/mask matches with and without `!`, MARK --set-xmark/--set-mark/
  * --or-mark/--and-mark/--xor-mark, -s/-d with prefixes, -p tcp/udp with --sport/--dport ranges,
  * -o lo/eth0/lo+, conntrack and state matches, user chains with -j/-g/RETURN, policies, DROP/REJECT/
- * ACCEPT/RETURN, CT --notrack in raw, DNAT in nat OUTPUT, SNAT/MASQUERADE in nat POSTROUTING) and a
+ * ACCEPT/RETURN, CT --notrack in raw, DNAT in nat OUTPUT, SNAT/MASQUERADE in nat POSTROUTING,
+ * connmark matches and CONNMARK targets in raw and mangle, `! --sport P ! --dport Q` pairs) and a
  * packet shaped like CRIU's forged FIN; load the ruleset with a real `iptables-restore` commit into a
  * network namespace, send the packet from a raw socket with SO_MARK on lo (test/oracle/send-raw.py,
  * one long-lived sender per namespace), and compare `sent`/`EPERM` with the evaluator's local-out
@@ -13,7 +14,12 @@
  * bug), or another errno is a failure too.
  *
  * Backends: iptables-nft (`iptables-restore`) and, where the kernel allows, iptables-legacy
- * (`iptables-legacy-restore`), each in its own namespace, the same seeds on both. Every dump names
+ * (`iptables-legacy-restore`), each in its own namespace, the same seeds on both. The evaluator is
+ * told which backend loaded the rules (they read a negated port pair differently), and indexes
+ * every chain however short (chainIndex.ts), so the index is proven against the kernel too.
+ *
+ * The connmark/CONNMARK and port-pair parts of a case come from a second generator seeded from the
+ * case's seed, so the rest of each case is what it was before they were added. Every dump names
  * all five tables (unused chains empty), so iptables-restore replaces everything the previous case
  * loaded. The nat table is always present, so conntrack is active in the namespace.
  *
@@ -159,6 +165,8 @@ const USER_CHAIN_NAMES: Record<string, string[]> = {
 
 interface RuleContext {
   rng: Rng;
+  /** The second stream: connmark/CONNMARK, negated port pairs (see the header). */
+  extra: Rng;
   packet: TestPacket;
   table: TableName;
   hook: string;
@@ -242,9 +250,9 @@ function genRule(c: RuleContext, chain: string): string {
     let dport = rng.chance(0.4) ? `${neg(0.2)}--dport ${genPorts(rng, p.dport)}` : undefined;
     // iptables-nft 1.8.9 loads both ports as one 32-bit word when both are negated single ports, and
     // the kernel then matches `! --sport P ! --dport Q` as NOT (sport == P AND dport == Q); legacy
-    // (and iptables' documented meaning) is sport != P AND dport != Q. The backends disagree, so no
-    // evaluator can match both: never generate that pair (ranges are translated correctly).
-    if (sport && dport && /^! --sport \d+$/.test(sport) && /^! --dport \d+$/.test(dport)) dport = dport.slice(2);
+    // (and iptables' documented meaning) is sport != P AND dport != Q. The evaluator is told the
+    // backend, so half of such pairs are kept (the backends' verdicts may then differ).
+    if (sport && dport && /^! --sport \d+$/.test(sport) && /^! --dport \d+$/.test(dport) && c.extra.chance(0.5)) dport = dport.slice(2);
     for (const o of [sport, dport]) if (o) opts.push(o);
     if (proto === 'tcp' && rng.chance(0.2)) {
       opts.push(
@@ -266,11 +274,41 @@ function genRule(c: RuleContext, chain: string): string {
     parts.push(rng.chance(0.75) ? `-m conntrack ${neg(0.3)}--ctstate ${genStates(rng, CT_STATES)}` : `-m state ${neg(0.3)}--state ${genStates(rng, STATE_STATES)}`);
   }
   if (rng.chance(0.05)) parts.push(`-m comment --comment "seed rule ${rng.int(1, 99)}"`);
+  if (c.extra.chance(0.1)) parts.push(genConnmarkMatch(c.extra));
   parts.push(genTarget(c, proto === 'tcp', ported));
   return parts.filter(Boolean).join(' ');
 }
 
+/** A new entry's ctmark is 0 until CONNMARK sets it; INVALID packets and raw have no entry. */
+function genConnmarkMatch(x: Rng): string {
+  const value = x.pick([0, 0, 0x8000, 0xc114, 0x1]);
+  const mask = x.pick([undefined, 0xffff, 0x8000, 0x1]);
+  return `-m connmark ${x.chance(0.4) ? '! ' : ''}--mark ${hex(mask === undefined ? value : value & mask)}${mask === undefined ? '' : '/' + hex(mask)}`;
+}
+
+function genConnmarkTarget(x: Rng): string {
+  switch (x.int(0, 4)) {
+    case 0:
+      return '-j CONNMARK --restore-mark';
+    case 1:
+      return `-j CONNMARK --restore-mark --nfmask ${hex(x.pick(MASKS))} --ctmask ${hex(x.pick(MASKS))}`;
+    case 2:
+      return `-j CONNMARK --set-xmark ${hex(x.pick(MARK_BITS))}/${hex(x.pick(MASKS))}`;
+    case 3:
+      return '-j CONNMARK --save-mark';
+    default:
+      return `-j CONNMARK --set-mark ${hex(x.pick([0x8000, 0xc114, 0x1]))}`;
+  }
+}
+
 function genTarget(c: RuleContext, tcp: boolean, ported: boolean): string {
+  const main = genMainTarget(c, tcp, ported);
+  // Drawn after the main stream's target, so the main stream is what it was (see the header).
+  if ((c.table === 'raw' || c.table === 'mangle') && c.extra.chance(0.08)) return genConnmarkTarget(c.extra);
+  return main;
+}
+
+function genMainTarget(c: RuleContext, tcp: boolean, ported: boolean): string {
   const { rng, table, hook } = c;
   const options: [number, () => string][] = [
     [4, () => ''],
@@ -292,7 +330,7 @@ function genTarget(c: RuleContext, tcp: boolean, ported: boolean): string {
   return rng.weighted(options)();
 }
 
-function genTable(rng: Rng, packet: TestPacket, spec: (typeof TABLES)[number]): string[] {
+function genTable(rng: Rng, extra: Rng, packet: TestPacket, spec: (typeof TABLES)[number]): string[] {
   const decls: string[] = [];
   const rules: string[] = [];
   const userDecls: string[] = [];
@@ -304,7 +342,7 @@ function genTable(rng: Rng, packet: TestPacket, spec: (typeof TABLES)[number]): 
     // User chains of this hook; chain k calls only chains after it, so there is never a loop.
     const names = USER_CHAIN_NAMES[hook].slice(0, rng.weighted<number>([[3, 0], [4, 1], [3, 2], [2, 3]]));
     for (const n of names) userDecls.push(`:${n} - [0:0]`);
-    const context = (callees: string[]): RuleContext => ({ rng, packet, table: spec.name, hook, callees });
+    const context = (callees: string[]): RuleContext => ({ rng, extra, packet, table: spec.name, hook, callees });
     for (let k = rng.weighted<number>([[2, 0], [3, 1], [3, 2], [2, 3], [1, 5]]); k > 0; k--) rules.push(genRule(context(names), hook));
     names.forEach((n, i) => {
       for (let k = rng.int(0, 4); k > 0; k--) rules.push(genRule(context(names.slice(i + 1)), n));
@@ -315,9 +353,10 @@ function genTable(rng: Rng, packet: TestPacket, spec: (typeof TABLES)[number]): 
 
 export function generateCase(seed: number): OracleCase {
   const rng = new Rng(seed);
+  const extra = new Rng(seed ^ 0x3c0ffee5);
   const packet = genPacket(rng, seed);
   const lines = [`# seed ${seed}`];
-  for (const spec of TABLES) lines.push(...genTable(rng, packet, spec));
+  for (const spec of TABLES) lines.push(...genTable(rng, extra, packet, spec));
   return { seed, packet, dump: lines.join('\n') + '\n' };
 }
 
@@ -444,7 +483,7 @@ async function runBackend(legacy: boolean, python: string, seeds: number[]): Pro
         outcome.verdicts.set(seed, answer);
         const ruleset = parseIptablesSave(c.dump);
         const errors = ruleset.problems.filter((p) => p.severity === 'error');
-        const evaluation = evaluatePacket([{ doc: `seed-${seed}.rules`, ruleset }], 'local-out', parsePacketSpec(packetSpec(c.packet)));
+        const evaluation = evaluatePacket([{ doc: `seed-${seed}.rules`, ruleset, backend: legacy ? 'legacy' : 'nft' }], 'local-out', parsePacketSpec(packetSpec(c.packet)), { index: { minRules: 1 } });
         outcome.pairs++;
         if (kernel === undefined) {
           outcome.failures.push(failure(c, backend, `the kernel answered "${answer}", neither sent nor EPERM (generator bug?)`, summary(evaluation)));
@@ -499,9 +538,15 @@ for (const legacy of [false, true]) {
   });
 }
 
-test('both backends give the same kernel verdicts', (t) => {
+/** A negated single-port pair, which the backends read differently (see genRule). */
+const NEGATED_PORT_PAIR = /! --sport (\d+)(?::\1)? ! --dport (\d+)(?::\2)?(?: |$)/m;
+
+test('both backends give the same kernel verdicts, except on negated port pairs', (t) => {
   const [nft, legacy] = [results.get('iptables-nft'), results.get('iptables-legacy')];
   if (!nft || !legacy) return t.skip('needs both backends to have run');
-  const differ = seeds.filter((s) => nft.verdicts.has(s) && legacy.verdicts.has(s) && nft.verdicts.get(s) !== legacy.verdicts.get(s));
+  const paired = seeds.filter((s) => NEGATED_PORT_PAIR.test(generateCase(s).dump));
+  const split = paired.filter((s) => nft.verdicts.has(s) && legacy.verdicts.has(s) && nft.verdicts.get(s) !== legacy.verdicts.get(s));
+  t.diagnostic(`${paired.length} of ${seeds.length} cases hold a negated port pair and are not compared; on ${split.length} of them the backends' verdicts differ (and the evaluator, told the backend, agreed with each)`);
+  const differ = seeds.filter((s) => !paired.includes(s) && nft.verdicts.has(s) && legacy.verdicts.has(s) && nft.verdicts.get(s) !== legacy.verdicts.get(s));
   assert.deepEqual(differ.map((s) => `seed ${s}: nft ${nft.verdicts.get(s)}, legacy ${legacy.verdicts.get(s)}`), []);
 });

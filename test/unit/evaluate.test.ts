@@ -121,3 +121,22 @@ test('packet descriptions: errors are clear', () => {
   assert.throws(() => parsePacketSpec('flags=FIN,BOGUS'), /unknown TCP flag "BOGUS"/);
   assert.throws(() => parsePacketSpec('ct=maybe'), /ct: one of/);
 });
+
+test("a bare protocol match (`-p tcp -m tcp`, kube-proxy's DNAT rules) tests only the protocol: endpoints are followed one each, not 2^k", () => {
+  assert.equal(run(filter('-A OUTPUT -p tcp -m tcp -j DROP'), `${FIN} ct=invalid`).verdict, 'drop');
+  assert.equal(run(filter('-A OUTPUT -p udp -m udp -j DROP'), `${FIN} ct=invalid`).verdict, 'accept');
+  assert.equal(run(filter('-A OUTPUT -p tcp -m tcp -j DROP'), 'family=ipv4 dst=10.1.0.1').verdict, 'unknown');
+  // A service with four endpoints, as kube-proxy writes it: one possibility per endpoint.
+  const endpoints = ['10.244.1.2', '10.244.1.3', '10.244.1.4', '10.244.1.5'];
+  const nat = table(
+    'nat',
+    ['PREROUTING ACCEPT [0:0]', 'INPUT ACCEPT [0:0]', 'OUTPUT ACCEPT [0:0]', 'POSTROUTING ACCEPT [0:0]', 'SVC - [0:0]', ...endpoints.map((_, k) => `SEP${k} - [0:0]`)],
+    '-A OUTPUT -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j SVC',
+    ...endpoints.map((_, k) => `-A SVC${k < endpoints.length - 1 ? ` -m statistic --mode random --probability 0.${k + 2}` : ''} -j SEP${k}`),
+    ...endpoints.flatMap((ip, k) => [`-A SEP${k} -s ${ip}/32 -j MARK --or-mark 0x4000`, `-A SEP${k} -p tcp -m tcp -j DNAT --to-destination ${ip}:8080`]),
+  );
+  const e = run(nat + filter('-A OUTPUT -d 10.244.1.4/32 -j REJECT'), 'family=ipv4 proto=tcp src=10.244.9.9 sport=40000 dst=10.96.0.10 dport=80 flags=SYN mark=0 oif=lo ct=new');
+  assert.equal(e.branches, endpoints.length);
+  assert.equal(e.verdict, 'unknown', 'one endpoint is rejected');
+  assert.deepEqual(culprits(e), ['filter/OUTPUT/1']);
+});

@@ -82,6 +82,15 @@ test('-p tcp --dport loads the tcp match implicitly; ports and ranges are typed'
   assert.deepEqual(udp.matches[0].options[0].values[0], { type: 'range', from: 1024, to: 65535 });
 });
 
+test('an option two loaded modules share goes to the latest loaded (-m mark --mark A -m connmark --mark B, as both backends commit it)', () => {
+  const r = parseIptablesSave(filter('-A OUTPUT -m mark --mark 0x8000/0x8000 -m connmark --mark 0x1/0x1 -j DROP', '-A OUTPUT -m connmark --mark 0x2/0x2 -m mark --mark 0x4/0x4 -j DROP'));
+  assert.deepEqual(errors(r), []);
+  const [first, second] = r.tables[0].chains.get('OUTPUT')!.rules;
+  const marks = (rule: typeof first) => rule.matches.map((m) => `${m.module}:${m.options.map((o) => o.args.map((a) => a.text).join(' ')).join(',')}`);
+  assert.deepEqual(marks(first), ['mark:0x8000/0x8000', 'connmark:0x1/0x1']);
+  assert.deepEqual(marks(second), ['connmark:0x2/0x2', 'mark:0x4/0x4']);
+});
+
 test('unknown option, missing argument, bad values: exact ranges', () => {
   let text = filter('-A INPUT -m mark --frobnicate 1 -j DROP');
   let p = only(parseIptablesSave(text), 'iptables.unknown-option');

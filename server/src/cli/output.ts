@@ -47,7 +47,7 @@ export function summary(fileCount: number, findings: readonly Finding[]): string
 
 export function formatTrace(e: Evaluation): string {
   const at = (doc: string, r: { start: { line: number; character: number } }) => `${doc}:${r.start.line + 1}:${r.start.character + 1}`;
-  const rule = (c: { table: string; chain: string; rule: number }) => `${c.table}/${c.chain} ${c.rule ? `rule ${c.rule}` : 'end'}`;
+  const rule = (c: { table: string; chain: string; rule: number; skipped?: number }) => `${c.table}/${c.chain} ${c.skipped ? `rules ${c.rule}–${c.rule + c.skipped - 1}` : c.rule ? `rule ${c.rule}` : 'end'}`;
   const out = [`verdict: ${e.verdict}`];
   for (const c of e.culprits) out.push(`${e.verdict === 'drop' ? 'dropped by' : 'may be dropped by'}: ${rule(c)} (${at(c.doc, c.range)})`);
   if (e.conditions.length) out.push(`depends on: ${e.conditions.join('; ')}`);

@@ -43,7 +43,7 @@ export function dropHover(link: FinLink, evaluation: Evaluation, fix: Exemption 
   const p = link.failure.packet!;
   const end = (address: string | undefined, port: number | undefined) => (address === undefined ? 'the peer (unknown: open the dump log of this checkpoint)' : `${address}:${port ?? '?'}`);
   const where = `${link.failure.doc.replace(/^.*[\\/]/, '')}:${link.failure.line + 1}`;
-  const steps = evaluation.trace.map((t, k) => `${k + 1}. ${t.table}/${t.chain} ${t.rule ? `rule ${t.rule}` : 'end'}: ${t.match === 'yes' ? 'matches' : t.match === 'no' ? 'no match' : 'may match'} — ${t.action}`);
+  const steps = evaluation.trace.map((t, k) => `${k + 1}. ${t.table}/${t.chain} ${t.skipped ? `rules ${t.rule}–${t.rule + t.skipped - 1}` : t.rule ? `rule ${t.rule}` : 'end'}: ${t.match === 'yes' ? 'matches' : t.match === 'no' ? 'no match' : 'may match'} — ${t.action}`);
   return [
     `**${evaluation.verdict === 'drop' ? 'Drops' : 'May drop'} CRIU's FIN** of the restore that failed at ${where}: ${(p.flags ?? []).join('|')} ${end(p.srcText, p.sport)} → ${end(p.dstText, p.dport)}, mark ${hex(SOCCR_MARK)}, on the local-out path.`,
     `**The packet's path:**\n${steps.join('\n')}`,

@@ -142,9 +142,18 @@ function isCriuLockRule(rule: Rule | undefined): boolean {
 
 /** The lock rules the packet passed on its way: never to blame, and why they do not protect it. */
 function lockRulesPassed(ruleset: IptablesRuleset, e: Evaluation): RelatedLocation[] {
-  return e.trace
-    .filter((t) => t.rule > 0 && isCriuLockRule(ruleAt(ruleset, { doc: t.doc, range: t.range, table: t.table, chain: t.chain, rule: t.rule })))
-    .map((t) => ({ doc: t.doc, range: t.range, message: `CRIU's own lock rule: it drops only packets without mark 0xc114, so the FIN passes it; it cannot stop a drop later on the path` }));
+  // A run of rules the chain index skipped is one step: its rules are looked at one by one only
+  // in the built-in chains, where CRIU inserts its lock rules (a long user chain is not read again).
+  const rules = e.trace.flatMap((t) => {
+    if (t.rule === 0) return [];
+    const at = (rule: number) => ({ doc: t.doc, table: t.table, chain: t.chain, rule });
+    if (!t.skipped) return [{ ...at(t.rule), range: t.range }];
+    if (!['INPUT', 'OUTPUT', 'FORWARD'].includes(t.chain)) return [];
+    return Array.from({ length: t.skipped }, (_, k) => ruleAt(ruleset, { ...at(t.rule + k), range: t.range })).flatMap((r) => (r ? [{ ...at(r.index), range: r.range }] : []));
+  });
+  return rules
+    .filter((c) => isCriuLockRule(ruleAt(ruleset, c)))
+    .map((c) => ({ doc: c.doc, range: c.range, message: `CRIU's own lock rule: it drops only packets without mark 0xc114, so the FIN passes it; it cannot stop a drop later on the path` }));
 }
 
 /**

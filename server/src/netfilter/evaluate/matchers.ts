@@ -5,9 +5,9 @@
  */
 import type { ArgValue } from '../../knowledge/xtables/types';
 import { protocolNumber } from '../../knowledge/xtables/args';
-import type { MatchUse, OptionUse, Rule } from '../iptables/model';
+import type { IptablesBackend, MatchUse, OptionUse, Rule } from '../iptables/model';
 import type { Bits, Packet } from './packet';
-import { and, fromBool, negate, type Tri } from './tri';
+import { and, fromBool, negate, not, type Tri } from './tri';
 
 /** `(bits & mask) == value` on partially known bits. */
 export function bitsMatch(bits: Bits, value: number, mask: number): Tri {
@@ -104,9 +104,15 @@ function option(packet: Packet, module: string | undefined, o: OptionUse): Tri {
     case 'mark.mark':
       r = v?.type === 'mark' ? bitsMatch(packet.mark, v.value, v.mask) : 'unknown';
       break;
-    case 'connmark.mark':
-      r = v?.type === 'mark' ? bitsMatch(packet.ctmark, v.value, v.mask) : 'unknown';
-      break;
+    case 'connmark.mark': {
+      // xt_connmark: without a conntrack entry (INVALID, UNTRACKED, and every packet in the raw
+      // table, which runs before conntrack) the match fails, `!` or not. Checked in a namespace
+      // on both backends: raw `-m connmark ! --mark 0x1 -j DROP` lets a SYN through.
+      if (packet.ct === 'INVALID' || packet.ct === 'UNTRACKED') return 'no';
+      r = negate(v?.type === 'mark' ? bitsMatch(packet.ctmark, v.value, v.mask) : 'unknown', o.negated);
+      // With the state unknown, there may be no entry, and then it would not match.
+      return packet.ct === undefined && r === 'yes' ? 'unknown' : r;
+    }
     case 'conntrack.ctstate':
     case 'state.state':
       r = ctStateIs(packet, names(v));
@@ -157,23 +163,71 @@ function orTri(a: Tri, b: Tri): Tri {
   return a === 'yes' || b === 'yes' ? 'yes' : a === 'no' && b === 'no' ? 'no' : 'unknown';
 }
 
+/** What the evaluator knows of the ruleset beyond its rules. */
+export interface MatchContext {
+  /** Which iptables loaded the rules (they read a few rules differently); undefined: unknown. */
+  backend?: IptablesBackend;
+}
+
+function singlePort(o: OptionUse | undefined): number | undefined {
+  const v = o?.values[0];
+  return v?.type === 'number' ? v.value : v?.type === 'range' && v.from === v.to ? v.from : undefined;
+}
+
+/**
+ * `-m tcp|udp ! --sport P ! --dport Q` (single ports, either order): iptables-legacy matches
+ * when sport ≠ P and dport ≠ Q, as documented; iptables-nft (1.8.9, checked against the kernel
+ * in a namespace, tcp and udp) loads both ports as one 32-bit word and matches unless sport = P
+ * and dport = Q. Undefined when the module has no such pair.
+ */
+function negatedPortPair(packet: Packet, m: MatchUse, backend: IptablesBackend | undefined): { r: Tri; note?: string } | undefined {
+  if (m.module !== 'tcp' && m.module !== 'udp') return undefined;
+  const sport = m.options.find((o) => o.name === 'sport');
+  const dport = m.options.find((o) => o.name === 'dport');
+  const p = singlePort(sport);
+  const q = singlePort(dport);
+  if (!sport?.negated || !dport?.negated || p === undefined || q === undefined) return undefined;
+  const sportIs = packet.sport === undefined ? 'unknown' : fromBool(packet.sport === p);
+  const dportIs = packet.dport === undefined ? 'unknown' : fromBool(packet.dport === q);
+  const legacy = and(not(sportIs), not(dportIs));
+  const nft = not(and(sportIs, dportIs));
+  if (backend === 'legacy') return { r: legacy };
+  if (backend === 'nft') return { r: nft };
+  if (legacy === nft) return { r: legacy };
+  return { r: 'unknown', note: `the backend is unknown: iptables-nft matches unless sport ${p} and dport ${q} both hold, iptables-legacy only when neither does` };
+}
+
+const PROTOCOL_MODULES = ['tcp', 'udp', 'sctp', 'dccp'];
+
 /**
  * The protocol matches (tcp, udp…) match only packets of their protocol: with `-p tcp` known
  * to hold, that is implied; the module checks the protocol itself too.
  */
-function moduleMatch(packet: Packet, m: MatchUse): Tri {
+function moduleMatch(packet: Packet, m: MatchUse, context: MatchContext): { r: Tri; note?: string } {
   let r: Tri = 'yes';
-  if (['tcp', 'udp', 'sctp', 'dccp'].includes(m.module) && packet.proto !== undefined && packet.proto !== m.module) return 'no';
+  if (PROTOCOL_MODULES.includes(m.module) && packet.proto !== undefined && packet.proto !== m.module) return { r: 'no' };
+  const pair = negatedPortPair(packet, m, context.backend);
   for (const o of m.options) {
+    if (pair && (o.name === 'sport' || o.name === 'dport')) continue;
     r = and(r, option(packet, m.module, o));
-    if (r === 'no') return r;
+    if (r === 'no') return { r };
   }
-  if (m.options.length === 0 && m.module !== 'comment') return 'unknown';
-  return r;
+  if (pair) {
+    r = and(r, pair.r);
+    if (r === 'no') return { r };
+    if (pair.r === 'unknown' && pair.note) return { r, note: pair.note };
+  }
+  if (m.options.length === 0) {
+    // A bare protocol match (`-p tcp -m tcp`, kube-proxy's DNAT rules) tests only the protocol,
+    // decided above when it is known; other modules' defaults are not modelled.
+    if (PROTOCOL_MODULES.includes(m.module)) return { r: packet.proto === undefined ? 'unknown' : 'yes' };
+    if (m.module !== 'comment') return { r: 'unknown' };
+  }
+  return { r };
 }
 
 /** Does the rule match? The conditions are ANDed, as the kernel evaluates them. */
-export function ruleMatches(packet: Packet, rule: Rule): { result: Tri; unknown: string[] } {
+export function ruleMatches(packet: Packet, rule: Rule, context: MatchContext = {}): { result: Tri; unknown: string[] } {
   let result: Tri = 'yes';
   const unknown: string[] = [];
   for (const o of rule.basic) {
@@ -183,8 +237,8 @@ export function ruleMatches(packet: Packet, rule: Rule): { result: Tri; unknown:
     if (result === 'no') return { result, unknown: [] };
   }
   for (const m of rule.matches) {
-    const r = moduleMatch(packet, m);
-    if (r === 'unknown') unknown.push(`-m ${m.module}${m.options.length ? ' ' + m.options.map((o) => `${o.negated ? '! ' : ''}${o.written} ${o.args.map((a) => a.text).join(' ')}`.trim()).join(' ') : ''}`);
+    const { r, note } = moduleMatch(packet, m, context);
+    if (r === 'unknown') unknown.push(`-m ${m.module}${m.options.length ? ' ' + m.options.map((o) => `${o.negated ? '! ' : ''}${o.written} ${o.args.map((a) => a.text).join(' ')}`.trim()).join(' ') : ''}${note ? ` (${note})` : ''}`);
     result = and(result, r);
     if (result === 'no') return { result, unknown: [] };
   }

@@ -4,10 +4,14 @@
  * later rules see (MARK, CONNMARK, DNAT, CT --notrack). ACCEPT ends only the current table on
  * the hook; DROP/REJECT end everything. Matching is three-valued: where a rule may or may not
  * match, both possibilities are followed, and the verdict is `unknown` when they disagree.
+ * Long chains are walked through their index (chainIndex.ts): rules it rules out are passed over
+ * and show in the trace as one `skipped` step per run, so a 100k-rule kube-proxy dump costs a
+ * packet tens of rule matches instead of ten thousand.
  */
 import type { Range } from '../../core/text';
-import type { Chain, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
-import { ruleMatches } from './matchers';
+import type { Chain, IptablesBackend, IptablesRuleset, OptionUse, Rule, Table, TableName } from '../iptables/model';
+import { candidates, lowerBound, MIN_INDEXED_RULES, sameKey, skipReason, type CandidateView } from './chainIndex';
+import { ruleMatches, type MatchContext } from './matchers';
 import type { Bits, CtState, Packet, Path } from './packet';
 import type { Tri } from './tri';
 
@@ -15,6 +19,8 @@ export interface RulesetInput {
   /** Document id (uri or path), echoed in traces. */
   doc: string;
   ruleset: IptablesRuleset;
+  /** Which iptables loaded the rules, when the caller knows better than the dump's header. */
+  backend?: IptablesBackend;
 }
 
 export interface TraceStep {
@@ -26,6 +32,11 @@ export interface TraceStep {
   rule: number;
   match: Tri;
   action: string;
+  /**
+   * When the step stands for a run of rules the chain index ruled out without matching each:
+   * how many (rules `rule` … `rule + skipped - 1`, all `no`); `range` spans them.
+   */
+  skipped?: number;
 }
 
 export interface Culprit {
@@ -68,22 +79,38 @@ interface Branch {
 
 type TableEnd = { kind: 'accept' | 'drop' | 'unknown'; branch: Branch; culprit?: Culprit; reason?: string };
 
-export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet): Evaluation {
-  const tables = inputs.flatMap(({ doc, ruleset }) =>
-    packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table })) : [],
+/** The walk's shared state: possibilities opened so far, and whether chain indexes are used. */
+interface Budget {
+  branches: number;
+  /** Chains with at least this many rules use their index; undefined: no index. */
+  indexFrom?: number;
+}
+
+export interface EvaluateOptions {
+  /**
+   * Use the chain indexes (chainIndex.ts) to pass over rules that cannot match (default: for
+   * chains of MIN_INDEXED_RULES rules or more). `false`: every rule is matched one by one, the
+   * reference the index is tested against; `{ minRules }`: index chains from that length on.
+   */
+  index?: boolean | { minRules: number };
+}
+
+export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet, options: EvaluateOptions = {}): Evaluation {
+  const tables = inputs.flatMap(({ doc, ruleset, backend }) =>
+    packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table, context: { backend: backend ?? ruleset.backend } })) : [],
   );
   let open: Branch[] = [{ packet: withDefaults(packet), trace: [], conditions: [] }];
   const ends: TableEnd[] = [];
-  let budget = { branches: 1 };
+  const budget: Budget = { branches: 1, indexFrom: options.index === false ? undefined : typeof options.index === 'object' ? options.index.minRules : MIN_INDEXED_RULES };
 
   for (const [hook, order] of hookPlans[path]) {
     for (const name of order) {
-      for (const { doc, table } of tables.filter((t) => t.table.name === name)) {
+      for (const { doc, table, context } of tables.filter((t) => t.table.name === name)) {
         const chain = table.chains.get(hook);
         if (!chain) continue;
         const next: Branch[] = [];
         for (const branch of open) {
-          for (const end of runNatAware(doc, table, chain, branch, budget, path)) {
+          for (const end of runNatAware(doc, table, chain, branch, budget, path, context)) {
             if (end.kind === 'accept') next.push(end.branch);
             else ends.push(end);
           }
@@ -103,15 +130,15 @@ function withDefaults(packet: Packet): Packet {
 }
 
 /** nat chains see only the first packet of a connection; with the state unknown, both cases are followed. */
-function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: { branches: number }, path: Path): TableEnd[] {
-  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget, path);
+function runNatAware(doc: string, table: Table, chain: Chain, branch: Branch, budget: Budget, path: Path, context: MatchContext): TableEnd[] {
+  if (table.name !== 'nat') return runTable(doc, table, chain, branch, budget, path, context);
   const skip = (b: Branch, why: string): TableEnd => ({ kind: 'accept', branch: { ...b, trace: [...b.trace, step(doc, table, chain, 0, 'no', why)] } });
   const ct = branch.packet.ct;
-  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget, path);
+  if (ct === 'NEW') return runTable(doc, table, chain, branch, budget, path, context);
   if (ct !== undefined) return [skip(branch, `nat skipped: ${ct} is not a new connection`)];
   budget.branches++;
   return [
-    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState, nat: branch.packet.nat ?? { dnat: false, snat: false } }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget, path),
+    ...runTable(doc, table, chain, { ...branch, packet: { ...branch.packet, ct: 'NEW' as CtState, nat: branch.packet.nat ?? { dnat: false, snat: false } }, conditions: [...branch.conditions, 'the connection is new (ct NEW)'] }, budget, path, context),
     skip({ ...branch, conditions: [...branch.conditions, 'the connection is not new'] }, 'nat skipped: not a new connection'),
   ];
 }
@@ -122,7 +149,34 @@ function step(doc: string, table: Table, chain: Chain, rule: number, match: Tri,
 
 interface Frame {
   chain: Chain;
+  /** Position of the next rule to look at. */
   next: number;
+  /** The rules the chain index leaves for this packet, and where in that list `next` is. */
+  view?: CandidateView;
+  at: number;
+}
+
+const frame = (chain: Chain): Frame => ({ chain, next: 0, at: 0 });
+
+/**
+ * Moves `f.next` to the next rule the packet can match, and returns how many rules it passed
+ * (0 when the chain has no index or the next rule is a candidate). The view is remade when a
+ * field the index reads has changed since it was made.
+ */
+function skipToCandidate(f: Frame, packet: Packet, minRules: number): number {
+  const length = f.chain.rules.length;
+  if (f.next >= length) return 0;
+  if (!f.view || !sameKey(f.view, packet)) {
+    f.view = candidates(f.chain, packet, minRules);
+    f.at = f.view.positions ? lowerBound(f.view.positions, f.next) : 0;
+  }
+  const positions = f.view.positions;
+  if (!positions) return 0;
+  while (f.at < positions.length && positions[f.at] < f.next) f.at++;
+  const to = f.at < positions.length ? positions[f.at] : length;
+  const passed = to - f.next;
+  f.next = to;
+  return passed;
 }
 
 /**
@@ -140,9 +194,9 @@ function beforeConntrack(packet: Packet, path: Path): Packet {
 }
 
 /** Runs one table's chain for a branch; returns how each possibility leaves the table. */
-function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: { branches: number }, path: Path): TableEnd[] {
+function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget: Budget, path: Path, context: MatchContext): TableEnd[] {
   const ends: TableEnd[] = [];
-  const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [{ chain: entry, next: 0 }] }];
+  const work: { branch: Branch; stack: Frame[] }[] = [{ branch: start, stack: [frame(entry)] }];
   let steps = 0;
   while (work.length) {
     const { branch, stack } = work.pop()!;
@@ -152,23 +206,26 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
         ends.push({ kind: 'unknown', branch, reason: 'evaluation too long' });
         break;
       }
-      const frame = stack[stack.length - 1];
-      if (frame.next >= frame.chain.rules.length) {
-        if (frame.chain.builtin || stack.length === 1) {
+      const top = stack[stack.length - 1];
+      const from = top.next;
+      const passed = budget.indexFrom !== undefined ? skipToCandidate(top, branch.packet, budget.indexFrom) : 0;
+      if (passed > 0) branch.trace.push(...skippedSteps(doc, table, top.chain, from, passed, branch.packet));
+      if (top.next >= top.chain.rules.length) {
+        if (top.chain.builtin || stack.length === 1) {
           // The policy is the built-in chain's, also when a chain it went to with -g ends or
           // RETURNs (the kernel's underflow; found by the kernel-oracle differential test).
           const policy = entry.policy ?? 'ACCEPT';
-          branch.trace.push(step(doc, table, entry, 0, 'yes', frame.chain === entry ? `policy ${policy}` : `end of ${frame.chain.name} (entered by goto): ${entry.name} policy ${policy}`));
+          branch.trace.push(step(doc, table, entry, 0, 'yes', top.chain === entry ? `policy ${policy}` : `end of ${top.chain.name} (entered by goto): ${entry.name} policy ${policy}`));
           ends.push(policy === 'DROP' ? { kind: 'drop', branch, culprit: { doc, range: entry.declaration?.range ?? table.range, table: table.name, chain: entry.name, rule: 0 } } : { kind: 'accept', branch });
           done = true;
         } else {
           stack.pop();
-          branch.trace.push(step(doc, table, frame.chain, 0, 'yes', `end of ${frame.chain.name}: return`));
+          branch.trace.push(step(doc, table, top.chain, 0, 'yes', `end of ${top.chain.name}: return`));
         }
         continue;
       }
-      const rule = frame.chain.rules[frame.next++];
-      const { result, unknown } = ruleMatches(table.name === 'raw' ? beforeConntrack(branch.packet, path) : branch.packet, rule);
+      const rule = top.chain.rules[top.next++];
+      const { result, unknown } = ruleMatches(table.name === 'raw' ? beforeConntrack(branch.packet, path) : branch.packet, rule, context);
       if (result === 'no') {
         branch.trace.push(ruleStep(doc, table, rule, 'no', 'no match: next rule'));
         continue;
@@ -186,7 +243,7 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
         work.push({ branch: notTaken, stack: stack.map((f) => ({ ...f })) });
         branch.conditions = [...branch.conditions, unknown.join(' and ')];
       }
-      const outcome = applyTarget(doc, table, rule, branch, stack, result);
+      const outcome = applyTarget(doc, table, rule, branch, stack, result, path);
       if (outcome) {
         ends.push(outcome);
         done = true;
@@ -194,6 +251,29 @@ function runTable(doc: string, table: Table, entry: Chain, start: Branch, budget
     }
   }
   return ends;
+}
+
+/**
+ * The trace of rules the chain index ruled out: one rule gets the step it would have had; a run
+ * gets one step for all of them (`skipped`), ranging from the first rule to the last.
+ */
+function skippedSteps(doc: string, table: Table, chain: Chain, from: number, count: number, packet: Packet): TraceStep[] {
+  const first = chain.rules[from];
+  if (count === 1) return [ruleStep(doc, table, first, 'no', 'no match: next rule')];
+  const last = chain.rules[from + count - 1];
+  const why = skipReason(chain, from, from + count - 1, packet, packet.family);
+  return [
+    {
+      doc,
+      range: { start: first.range.start, end: last.range.end },
+      table: table.name,
+      chain: chain.name,
+      rule: first.index,
+      match: 'no',
+      action: `no match: rules ${first.index}–${last.index} skipped (${count} rules${why ? `: ${why}` : ''})`,
+      skipped: count,
+    },
+  ];
 }
 
 function ruleStep(doc: string, table: Table, rule: Rule, match: Tri, action: string): TraceStep {
@@ -205,7 +285,7 @@ function culpritOf(doc: string, table: Table, rule: Rule): Culprit {
 }
 
 /** Applies a matching rule's target; returns how the table ends, or undefined to go on. */
-function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stack: Frame[], match: Tri): TableEnd | undefined {
+function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stack: Frame[], match: Tri, path: Path): TableEnd | undefined {
   const target = rule.target;
   const record = (action: string) => branch.trace.push(ruleStep(doc, table, rule, match, action));
   if (!target) {
@@ -219,8 +299,8 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       return { kind: 'unknown', branch, reason: `undefined chain ${target.name}` };
     }
     record(`${target.goto ? 'goto' : 'jump'} ${target.name}`);
-    if (target.goto) stack[stack.length - 1] = { chain: callee, next: 0 };
-    else stack.push({ chain: callee, next: 0 });
+    if (target.goto) stack[stack.length - 1] = frame(callee);
+    else stack.push(frame(callee));
     return undefined;
   }
   switch (target.name) {
@@ -248,10 +328,19 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       branch.packet = { ...branch.packet, mark: applyMarkTarget(branch.packet.mark, target.options) };
       record(`MARK: mark is now ${describeBits(branch.packet.mark)}`);
       return undefined;
-    case 'CONNMARK':
-      branch.packet = applyConnmark(branch.packet, target.options);
+    case 'CONNMARK': {
+      // In raw no conntrack entry is attached yet, so CONNMARK finds none and does nothing
+      // (checked in a namespace on both backends: raw `--restore-mark` leaves the mark as it is).
+      const state = table.name === 'raw' ? beforeConntrack(branch.packet, path).ct : branch.packet.ct;
+      if (state === 'INVALID' || state === 'UNTRACKED') {
+        record(`CONNMARK: no conntrack entry${table.name === 'raw' ? ' yet (raw runs before conntrack)' : ''}: nothing changes`);
+        return undefined;
+      }
+      const changed = applyConnmark({ ...branch.packet, ct: state }, target.options);
+      branch.packet = { ...changed, ct: branch.packet.ct };
       record(`CONNMARK: mark ${describeBits(branch.packet.mark)}, ctmark ${describeBits(branch.packet.ctmark)}`);
       return undefined;
+    }
     case 'CT':
     case 'NOTRACK':
       if (target.name === 'NOTRACK' || target.options.some((o) => o.name === 'notrack')) {

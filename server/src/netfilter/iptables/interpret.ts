@@ -1,7 +1,7 @@
 /**
  * The meaning of one command line of a dump, decided the way iptables' do_command() decides it:
  * getopt_long over the base options plus the options of every match and target loaded so far
- * (first loaded wins a clash, unique prefixes are accepted), `!` before an option negates it,
+ * (the latest loaded wins a clash, unique prefixes are accepted), `!` before an option negates it,
  * `-p tcp --dport 22` loads the protocol's match implicitly.
  */
 import { lineRange, type Range } from '../../core/text';
@@ -421,12 +421,16 @@ class CommandReader {
 
   /**
    * `--name` as getopt_long resolves it over iptables' table, which holds the base options and
-   * those of every extension loaded so far: an exact name wins, else a unique prefix.
+   * those of every extension loaded so far: an exact name wins, else a unique prefix. An
+   * extension's options go in before those loaded earlier (xtables_merge_options), so of two
+   * with the same name the latest loaded's is found: `-m mark --mark A -m connmark --mark B` gives
+   * B to connmark (both backends commit it, and save it back the same; found by the kernel oracle).
    */
   private resolve(name: string): Resolved | 'ambiguous' | undefined {
     const base = exactBase(name);
     if (base) return base;
-    for (const l of this.loaded) {
+    for (let k = this.loaded.length - 1; k >= 0; k--) {
+      const l = this.loaded[k];
       const option = findOption(l.spec, name);
       if (option) return { kind: 'ext', loaded: l, option };
     }
