@@ -355,3 +355,8 @@ export function packetText(p: Packet): string {
 export function diagramSteps(d: PacketPathDiagram): StepNode[] {
   return d.hooks.flatMap((h) => h.stages.flatMap((s) => s.visits.flatMap((v) => v.steps)));
 }
+
+/** The diagram of CRIU's FIN against one ruleset of an EPERM → rule link (the evaluation is the link's own). */
+export function finLinkDiagram(packet: Packet, verdict: { ruleset: RulesetInput; evaluation: Evaluation }): PacketPathDiagram {
+  return packetPathDiagram({ inputs: [verdict.ruleset], path: 'local-out', packet, evaluation: verdict.evaluation });
+}
