@@ -46,12 +46,13 @@ export const diagramCss = `
 .pp .stage > rect { fill: var(--pp-stage, #f6f8fa); stroke: var(--pp-border, #8c959f); }
 .pp .stage.absent > rect, .pp .stage.not-reached > rect { fill: none; stroke-dasharray: 4 3; }
 .pp .visit > rect.head { fill: var(--pp-chain, #eaeef2); stroke: var(--pp-border, #8c959f); }
-.pp .step > rect:not(.hatch) { fill: var(--pp-bg, #ffffff); stroke: var(--pp-border, #8c959f); }
-.pp .step.not-matched > rect { stroke-dasharray: 5 3; }
-.pp .step.unknown > rect { stroke: var(--pp-unknown, #9a6700); stroke-dasharray: 2 2; stroke-width: 1.5; }
-.pp .step.matched > rect { stroke: var(--pp-match, #1a7f37); stroke-width: 1.5; }
-.pp .step.culprit > rect { stroke: var(--pp-culprit, #cf222e); stroke-width: 3.5; stroke-dasharray: none; }
-.pp .step.culprit > rect.hatch { stroke: none; }
+.pp .step > rect.box { fill: var(--pp-bg, #ffffff); stroke: var(--pp-border, #8c959f); }
+.pp .step.not-matched > rect.box { stroke-dasharray: 5 3; }
+.pp .step.unknown > rect.box { stroke: var(--pp-unknown, #9a6700); stroke-dasharray: 2 2; stroke-width: 1.5; }
+.pp .step.matched > rect.box { stroke: var(--pp-match, #1a7f37); stroke-width: 1.5; }
+.pp .step.culprit > rect.box { stroke: var(--pp-culprit, #cf222e); stroke-width: 3.5; stroke-dasharray: none; }
+.pp .step > rect.hatch { stroke: none; }
+.pp .step > rect.ring { fill: none; stroke: none; }
 .pp .glyph.matched { fill: var(--pp-match, #1a7f37); stroke: var(--pp-match, #1a7f37); }
 .pp .glyph.not-matched { fill: none; stroke: var(--pp-muted, #59636e); stroke-width: 1.5; }
 .pp .glyph.unknown { fill: var(--pp-unknown, #9a6700); stroke: var(--pp-unknown, #9a6700); }
@@ -72,7 +73,7 @@ export const diagramCss = `
 .pp .verdict .word { font-size: 16px; font-weight: bold; }
 .pp .mark { fill: var(--pp-mark, #8250df); font-weight: bold; }
 .pp [tabindex]:focus { outline: none; }
-.pp [tabindex]:focus > rect:first-child { stroke: var(--pp-focus, #0969da); stroke-width: 3; stroke-dasharray: none; }
+.pp [tabindex]:focus > rect.ring { stroke: var(--pp-focus, #0969da); stroke-width: 2.5; }
 `;
 
 export function escapeXml(s: string): string {
@@ -227,9 +228,11 @@ function renderStep(s: StepNode, b: Box, options: SvgOptions, p: string): string
   const interactive = options.interactive ? ` tabindex="0" role="button" aria-label="${escapeXml(`${label}. Press Enter to reveal it in the ruleset.`)}"` : '';
   return [
     `<g class="${classes}" data-id="${s.id}" data-doc="${escapeXml(s.source.doc)}" data-line="${s.source.range.start.line}" data-range="${s.source.range.start.line}:${s.source.range.start.character}:${s.source.range.end.line}:${s.source.range.end.character}"${interactive}>`,
-    `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="3"/>`,
+    `<rect class="box" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="3"/>`,
     s.culprit ? `<rect class="hatch" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="3" fill="url(#${p}-hatch)"/>` : '',
     `<title>${escapeXml(label)}</title>`,
+    // The focus ring sits outside the box, so focus never hides the rule's own border.
+    options.interactive ? `<rect class="ring" x="${b.x - 4}" y="${b.y - 4}" width="${b.w + 8}" height="${b.h + 8}" rx="5"/>` : '',
     glyph(s, b.x + 14, b.y + b.h / 2),
     `<text x="${b.x + 28}" y="${b.y + 16}">${where ? `<tspan font-weight="bold">${escapeXml(where)}</tspan> ` : ''}${escapeXml(clip(first, TEXT_CHARS - where.length))}</text>`,
     `<text x="${b.x + 28}" y="${b.y + 31}" class="muted">${s.culprit ? '<tspan font-weight="bold">CULPRIT · </tspan>' : ''}${escapeXml(clip(second, TEXT_CHARS + 4 - (s.culprit ? 10 : 0) - (s.mark ? 12 : 0)))}${s.mark ? ` <tspan class="mark">mark ${escapeXml(s.mark)}</tspan>` : ''}</text>`,
