@@ -56,7 +56,9 @@ button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-off
 .diagram { overflow: auto; border: 1px solid var(--vscode-editorWidget-border, var(--vscode-panel-border)); }
 .pp .step { cursor: pointer; }
 .pp .step:hover > rect.ring { stroke: var(--pp-focus); stroke-width: 1; }
-body.vscode-high-contrast .pp .step > rect.box, body.vscode-high-contrast .pp .stage > rect, body.vscode-high-contrast .pp .visit > rect.head { stroke: var(--vscode-contrastBorder); stroke-width: 2; }
+/* High contrast: plain backgrounds, so text keeps the theme's contrast; borders carry the structure. */
+body.vscode-high-contrast { --pp-chain: var(--vscode-editor-background); --pp-stage: var(--vscode-editor-background); --pp-hook: var(--vscode-editor-background); }
+body.vscode-high-contrast .pp .step > rect.box, body.vscode-high-contrast .pp .stage > rect, body.vscode-high-contrast .pp .visit > rect.head, body.vscode-high-contrast .pp .hook rect { stroke: var(--vscode-contrastBorder); stroke-width: 2; }
 body.vscode-high-contrast .pp .step.culprit > rect.box { stroke: var(--pp-culprit); stroke-width: 4; }
 body.vscode-high-contrast .pp [tabindex]:focus > rect.ring { stroke: var(--vscode-contrastActiveBorder, var(--pp-focus)); }
 `;

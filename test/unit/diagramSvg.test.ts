@@ -59,6 +59,7 @@ test("SVG of CRIU's FIN: well formed, titled, the culprit highlighted once, edge
   assert.deepEqual(edges.map((e) => [e.attrs['data-from'], e.attrs['data-to'], e.attrs['data-kind']]), d.edges.map((e) => [e.from, e.to, e.kind]));
   const ids = new Set(elements.map((e) => e.attrs['data-id']).filter(Boolean));
   for (const e of edges) assert.ok(ids.has(e.attrs['data-from']) && ids.has(e.attrs['data-to']), `${e.attrs['data-from']} → ${e.attrs['data-to']}`);
+  assert.deepEqual(edges.map((e) => textOf(e.children.find((c) => c.name === 'title')!)), d.edges.map((e) => e.label), 'each edge says what it is');
   assert.equal(edges.at(-1)!.attrs['data-from'], culprit.attrs['data-id'], 'the verdict edge leaves the culprit');
   const verdict = elements.find((e) => e.attrs['data-id'] === 'verdict')!;
   assert.ok(hasClass(verdict, 'drop'));

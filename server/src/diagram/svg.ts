@@ -280,7 +280,10 @@ function renderEdge(e: DiagramEdge, order: number, boxes: Map<string, Box>, p: s
   const d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2 - 2},${y2}`;
   const lx = (x1 + x2) / 2;
   const ly = (y1 + y2) / 2 - 4;
-  return `<g class="edge ${e.kind}" data-order="${order}" data-from="${e.from}" data-to="${e.to}" data-kind="${e.kind}"><path d="${d}" marker-end="url(#${p}-arrow)"/><text x="${lx}" y="${ly}" text-anchor="middle">${escapeXml(clip(e.label, e.kind === 'next' ? 12 : 28))}</text></g>`;
+  // Only the verdict edge has room for words on the picture; the others say theirs in a <title>
+  // (the rule they leave names the jump, the column they reach says how it was entered).
+  const words = e.kind === 'verdict' ? `<text x="${lx}" y="${ly}" text-anchor="middle">${escapeXml(clip(e.label, 28))}</text>` : '';
+  return `<g class="edge ${e.kind}" data-order="${order}" data-from="${e.from}" data-to="${e.to}" data-kind="${e.kind}"><title>${escapeXml(e.label)}</title><path d="${d}" marker-end="url(#${p}-arrow)"/>${words}</g>`;
 }
 
 function renderLegend(y: number, p: string): string {
