@@ -151,3 +151,17 @@ test('a generated 100k-rule kube-proxy dump: only the path is drawn, folded coun
     assert.ok(covered + v.notReached <= v.ruleCount, `${v.chain}: ${covered} + ${v.notReached} > ${v.ruleCount}`);
   }
 });
+
+test('goto and a DROP policy: the chain gone to, then the policy as the culprit', () => {
+  const text = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT DROP [0:0]', ':X - [0:0]', '-A OUTPUT -p tcp -g X', '-A OUTPUT -j ACCEPT', '-A X -p udp -j ACCEPT', 'COMMIT', ''].join('\n');
+  const d = diagramOf('family=ipv4 proto=tcp', text);
+  assert.equal(d.verdict, 'drop');
+  const filter = d.hooks[0].stages.find((s) => s.name === 'filter')!;
+  assert.deepEqual(filter.visits.map((v) => `${v.enteredBy} ${v.chain}`), ['hook OUTPUT', 'goto X', 'return OUTPUT']);
+  // The goto left OUTPUT for good: its second rule is never reached.
+  assert.equal(filter.visits[0].notReached, 1);
+  const policy = filter.visits[2].steps[0];
+  assert.deepEqual([policy.kind, policy.culprit, policy.action], ['policy', true, 'end of X (entered by goto): OUTPUT policy DROP']);
+  assert.equal(policy.source.range.start.line, 3, "the policy's line");
+  assert.deepEqual(d.edges.map((e) => e.kind), ['goto', 'return', 'verdict']);
+});
