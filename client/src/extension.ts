@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { commands, DocumentLink, env, EventEmitter, languages, Range, Selection, TabInputText, TextEditorRevealType, Uri, ViewColumn, window, workspace, type ExtensionContext, type TextDocument, type TextDocumentContentProvider } from 'vscode';
 import { detectLanguage } from '../../server/src/core/language';
 import { captureRules } from './capture';
+import { registerPacketPath, SHOW_PACKET_PATH } from './packetPath';
 import { SYNC_LIMIT_BYTES, tooLargeCriuLog } from './largeFile';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
@@ -27,6 +28,9 @@ export async function activate(context: ExtensionContext): Promise<void> {
     ]),
     // The server indexes logs and rulesets in the workspace that are not open; it follows their changes.
     synchronize: { fileEvents: workspace.createFileSystemWatcher('**/*') },
+    // This client has the "Packet path" view: the server's lenses and hovers may open it.
+    initializationOptions: { packetPathView: true },
+    markdown: { isTrusted: { enabledCommands: [SHOW_PACKET_PATH] } },
   };
   // `.rules` files are iptables-save dumps by extension, but `nft list ruleset > x.rules` is common:
   // the content decides, with the detector the server and CLI use.
@@ -53,6 +57,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
     languages.registerDocumentLinkProvider({ scheme: SUMMARY_SCHEME }, { provideDocumentLinks: summaryLinks }),
     window.tabGroups.onDidChangeTabs((e) => offerLargeLogs(e.opened)),
   );
+  registerPacketPath(context, () => client, reveal);
   await client.start();
   offerLargeLogs(window.tabGroups.all.flatMap((g) => g.tabs));
 }
@@ -154,18 +159,18 @@ export async function deactivate(): Promise<void> {
   await client?.stop();
 }
 
-/** Opens `uri` and selects `range` (LSP shape, as the server's lenses pass it). */
-async function reveal(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): Promise<void> {
+/** Opens `uri` and selects `range` (LSP shape, as the server's lenses pass it), in `column` when given. */
+async function reveal(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }, column?: ViewColumn): Promise<void> {
   const r = new Range(range.start.line, range.start.character, range.end.line, range.end.character);
   let document;
   try {
     document = await workspace.openTextDocument(Uri.parse(uri));
   } catch {
     // Files over 50 MB cannot be opened as an extension's TextDocument; the editor itself opens them.
-    await commands.executeCommand('vscode.open', Uri.parse(uri), { preview: false, selection: r, viewColumn: ViewColumn.One });
+    await commands.executeCommand('vscode.open', Uri.parse(uri), { preview: false, selection: r, viewColumn: column ?? ViewColumn.One });
     return;
   }
-  const editor = await window.showTextDocument(document, { preview: false });
+  const editor = await window.showTextDocument(document, { preview: false, ...(column !== undefined ? { viewColumn: column } : {}) });
   editor.selection = new Selection(r.start, r.end);
   editor.revealRange(r, TextEditorRevealType.InCenter);
 }

@@ -11,15 +11,18 @@ import { compareFindings } from './core/finding';
 import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
 import { formatText, formatTrace, summary, toReport, toSarif } from './cli/output';
 import { traceReport } from './netfilter/evaluate/report';
+import { htmlReport } from './cli/html';
+import { packetPathDiagram } from './diagram/packetPath';
+import { renderDiagramSvg } from './diagram/svg';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
 import { parseIptablesSave } from './netfilter/iptables/ruleset';
 import { version } from '../../package.json';
 
-const usage = `Usage: criu-lens check [--format text|json|sarif] [--language ID] FILE...
+const usage = `Usage: criu-lens check [--format text|json|sarif|html] [--language ID] FILE...
        criu-lens trace --ruleset FILE [--ruleset FILE...] --path local-out|input|forward
                        --packet "family=ipv4 proto=tcp src=A sport=P dst=B dport=Q flags=FIN,ACK mark=0xc114 oif=lo ct=invalid"
-                       [--format text|json]
+                       [--format text|json|svg]
        criu-lens replay --ruleset FILE (--log restore.log [--log dump.log] | --packet "…") [--format text|json]
        criu-lens --help | --version
 
@@ -27,11 +30,13 @@ Analyses CRIU logs and netfilter rulesets together and prints findings.
   --format text|json  text (default): path:line:col: severity: message [code]
                       json: one object, 0-based LSP-style ranges
                       sarif: SARIF 2.1.0, for code-scanning tools
+                      html: a self-contained page, with the packet path of each failed FIN
   --language ID       treat every FILE as ID (${languageIds.join(', ')})
                       instead of detecting each file's language from its content
 trace walks one packet through the rulesets' tables in kernel order and prints the verdict
 (drop, accept, or unknown when it depends on fields you left out), the rule(s) responsible and
-every step. Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
+every step; --format svg draws the packet's path as a standalone SVG image.
+Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
 
 replay ("confirm with the kernel", root only) loads the ruleset into a throw-away network
 namespace, sends the packet CRIU sent (from the logs: its FIN, mark 0xc114) or --packet, captures
@@ -54,7 +59,7 @@ function readInput(path: string): string {
 }
 
 interface CheckOptions {
-  format: 'text' | 'json' | 'sarif';
+  format: 'text' | 'json' | 'sarif' | 'html';
   language?: LanguageId;
   files: string[];
 }
@@ -71,7 +76,7 @@ function parseCheckArgs(args: string[]): CheckOptions {
     };
     if (flag === '--format') {
       const v = value();
-      if (v !== 'text' && v !== 'json' && v !== 'sarif') throw new UsageError(`unknown format '${v}' (text, json or sarif)`);
+      if (v !== 'text' && v !== 'json' && v !== 'sarif' && v !== 'html') throw new UsageError(`unknown format '${v}' (text, json, sarif or html)`);
       options.format = v;
     } else if (flag === '--language') {
       const v = value();
@@ -128,8 +133,11 @@ async function check(options: CheckOptions): Promise<number> {
     return internalError(options.files, e);
   }
   let findings;
+  let links;
   try {
-    findings = analyseModels(documents).findings.sort(compareFindings);
+    const analysis = analyseModels(documents);
+    findings = analysis.findings.sort(compareFindings);
+    links = analysis.links;
   } catch (e) {
     return internalError(options.files, e);
   }
@@ -138,6 +146,8 @@ async function check(options: CheckOptions): Promise<number> {
     process.stdout.write(JSON.stringify(toReport(files, findings)) + '\n');
   } else if (options.format === 'sarif') {
     process.stdout.write(JSON.stringify(toSarif(findings, version)) + '\n');
+  } else if (options.format === 'html') {
+    process.stdout.write(htmlReport(files, findings, links, version));
   } else {
     process.stdout.write(formatText(findings));
     process.stderr.write(summary(files.length, findings) + '\n');
@@ -155,7 +165,7 @@ function trace(args: string[]): number {
   const rulesets: string[] = [];
   let path: Path | undefined;
   let packetSpec: string | undefined;
-  let format: 'text' | 'json' = 'text';
+  let format: 'text' | 'json' | 'svg' = 'text';
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].includes('=') && args[i].startsWith('--') ? [args[i].slice(0, args[i].indexOf('=')), args[i].slice(args[i].indexOf('=') + 1)] : [args[i], undefined];
     const value = () => {
@@ -171,7 +181,7 @@ function trace(args: string[]): number {
     } else if (flag === '--packet') packetSpec = value();
     else if (flag === '--format') {
       const v = value();
-      if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text or json)`);
+      if (v !== 'text' && v !== 'json' && v !== 'svg') throw new UsageError(`unknown format '${v}' (text, json or svg)`);
       format = v;
     } else throw new UsageError(`unknown option '${args[i]}'`);
   }
@@ -195,7 +205,8 @@ function trace(args: string[]): number {
     inputs.push({ doc: file, ruleset });
   }
   const result = evaluatePacket(inputs, path, packet);
-  process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
+  if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs, path, packet, evaluation: result })));
+  else process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
   return 0;
 }
 

@@ -28,6 +28,7 @@ import { diagnosticsByDocument } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
 import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
+import { packetPath, PACKET_PATH_REQUEST, type PacketPathParams } from './features/packetPath';
 import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
 import { formatReplay, replay, replayPacketOf } from './replay/replay';
 import { readFileSync } from 'node:fs';
@@ -57,6 +58,8 @@ const initializeResult: InitializeResult = {
 };
 
 let canRefreshLenses = false;
+/** The client has the "Packet path" view (initializationOptions.packetPathView): lenses and hovers link to it. */
+let packetPathView = false;
 
 /** Workspace folders, as paths: searched for logs and rulesets the user has not opened. */
 let roots: string[] = [];
@@ -67,6 +70,7 @@ const indexed = new Map<string, { model: DocumentModel; version: number }>();
 
 connection.onInitialize((params) => {
   canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  packetPathView = (params.initializationOptions as { packetPathView?: unknown } | undefined)?.packetPathView === true;
   canReadConfiguration = params.capabilities.workspace?.configuration === true;
   const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
   roots = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
@@ -220,13 +224,13 @@ async function withModel<T>(uri: string, token: CancellationToken, empty: T, fn:
   return model ? fn(model) : empty;
 }
 
-connection.onHover((p, token) => withModel(p.textDocument.uri, token, null, (m) => hover(m, p.position, p.textDocument.uri, links, kernelLinks)));
+connection.onHover((p, token) => withModel(p.textDocument.uri, token, null, (m) => hover(m, p.position, p.textDocument.uri, links, kernelLinks, { packetPath: packetPathView })));
 connection.onDefinition((p, token) => {
   if (token.isCancellationRequested) return null;
   const fin = finDefinition(p.textDocument.uri, p.position.line, links);
   return fin.length ? fin : withModel(p.textDocument.uri, token, null, (m) => definition(p.textDocument.uri, m, p.position));
 });
-connection.onCodeLens((p, token) => (token.isCancellationRequested ? [] : codeLenses(p.textDocument.uri, links)));
+connection.onCodeLens((p, token) => (token.isCancellationRequested ? [] : codeLenses(p.textDocument.uri, links, { packetPath: packetPathView })));
 connection.onCodeAction((p, token) => (token.isCancellationRequested ? [] : codeActions(p, links)));
 connection.onReferences((p, token) => withModel(p.textDocument.uri, token, [], (m) => references(p.textDocument.uri, m, p.position, p.context.includeDeclaration)));
 connection.onDocumentSymbol((p, token) => withModel(p.textDocument.uri, token, [], (m) => documentSymbols(m)));
@@ -246,12 +250,18 @@ connection.onWorkspaceSymbol((p) => {
  * `criuLens/trace`: one packet through open rulesets (the CLI's `trace`, for the editor):
  * params { rulesets: uri[], path: 'local-out'|'input'|'forward', packet: "family=ipv4 proto=tcp …" }.
  */
-connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; packet: string }) => {
+/** The open iptables-save documents among `uris`, as the evaluator takes them. */
+function rulesetInputs(uris: readonly string[]): RulesetInput[] {
   const inputs: RulesetInput[] = [];
-  for (const uri of p.rulesets) {
-    const model = modelOf(uri);
+  for (const uri of uris) {
+    const model = typeof uri === 'string' ? modelOf(uri) : undefined;
     if (model?.language === 'iptables-save') inputs.push({ doc: uri, ruleset: model.ruleset });
   }
+  return inputs;
+}
+
+connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; packet: string }) => {
+  const inputs = rulesetInputs(p.rulesets);
   if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save document');
   if (!['local-out', 'input', 'forward'].includes(p.path)) throw new ResponseError(ErrorCodes.InvalidParams, `unknown path ${p.path}`);
   try {
@@ -260,6 +270,15 @@ connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; pac
     if (e instanceof PacketSpecError) throw new ResponseError(ErrorCodes.InvalidParams, `packet: ${e.message}`);
     throw e;
   }
+});
+
+/**
+ * `criuLens/packetPath` { log, line, ruleset } | { rulesets, path, packet }: the packet-path
+ * diagram (model and SVG) of a linked failed FIN, or of a packet through open rulesets.
+ */
+connection.onRequest(PACKET_PATH_REQUEST, (p: PacketPathParams, token: CancellationToken) => {
+  if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+  return packetPath(p, links, rulesetInputs);
 });
 
 /** What `criuLens/analyseLargeLog` answers. */

@@ -62,11 +62,12 @@ export class ServerUnderTest {
     return taken;
   }
 
-  async initialize(workspaceFolders: string[] = [], capabilities: Record<string, unknown> = {}): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
+  async initialize(workspaceFolders: string[] = [], capabilities: Record<string, unknown> = {}, initializationOptions?: Record<string, unknown>): Promise<{ capabilities: Record<string, unknown>; serverInfo?: { name: string; version?: string } }> {
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
       capabilities,
+      ...(initializationOptions ? { initializationOptions } : {}),
       workspaceFolders: workspaceFolders.length ? workspaceFolders.map((uri) => ({ uri, name: uri })) : null,
     });
     await this.connection.sendNotification('initialized', {});

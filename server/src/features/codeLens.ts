@@ -5,6 +5,7 @@
 import type { CodeLens, Location } from 'vscode-languageserver';
 import { range as lineRange } from '../core/text';
 import { culpritName, type FinLink } from '../link/finLink';
+import { showPacketPathCommand } from './packetPath';
 
 export const REVEAL_COMMAND = 'criuLens.reveal';
 export const CAPTURE_COMMAND = 'criuLens.captureRules';
@@ -18,7 +19,8 @@ function logLineRange(link: FinLink) {
   return lineRange(link.failure.line, line.level?.span.start ?? 0, line.message.span.end);
 }
 
-export function codeLenses(uri: string, links: readonly FinLink[]): CodeLens[] {
+/** `packetPath`: the client has the "Packet path" view (VS Code's does); lenses open it too. */
+export function codeLenses(uri: string, links: readonly FinLink[], options: { packetPath?: boolean } = {}): CodeLens[] {
   const lenses: CodeLens[] = [];
   for (const link of links) {
     if (link.failure.doc === uri) {
@@ -35,13 +37,15 @@ export function codeLenses(uri: string, links: readonly FinLink[]): CodeLens[] {
           const title = `${evaluation.verdict === 'drop' ? 'Dropped by' : 'May be dropped by'} ${culpritName(c)} (${basename(c.doc)}:${c.range.start.line + 1})`;
           lenses.push({ range: at, command: { title, command: REVEAL_COMMAND, arguments: [c.doc, c.range] } });
         }
+        if (options.packetPath) lenses.push({ range: at, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
       }
     }
-    for (const { evaluation } of link.verdicts) {
+    for (const { ruleset, evaluation } of link.verdicts) {
       for (const c of evaluation.culprits) {
         if (c.doc !== uri) continue;
         const title = `${evaluation.verdict === 'drop' ? 'Drops' : 'May drop'} CRIU's FIN (${basename(link.failure.doc)}:${link.failure.line + 1})`;
         lenses.push({ range: c.range, command: { title, command: REVEAL_COMMAND, arguments: [link.failure.doc, logLineRange(link)] } });
+        if (options.packetPath) lenses.push({ range: c.range, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
       }
     }
   }

@@ -9,13 +9,21 @@ import { dropHover, exemptionFor } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
 import { evidenceHover, type KernelLinks } from '../link/kernelEvidence';
 import { explainTraceAt } from '../ktrace/explain';
+import { packetPathLink } from './packetPath';
 
-/** A rule that drops the FIN of a failed restore: its hover tells the packet's whole path and the fixes. */
-function linkHover(uri: string, position: Position, links: readonly FinLink[]): string | undefined {
+/**
+ * A rule that drops the FIN of a failed restore: its hover tells the packet's whole path and the
+ * fixes. With the client's "Packet path" view, it and the EPERM line's hover link to the diagram.
+ */
+function linkHover(uri: string, position: Position, links: readonly FinLink[], packetPath: boolean): string | undefined {
   for (const link of links) {
+    const target = (ruleset: string) => ({ log: link.failure.doc, line: link.failure.line, ruleset });
+    if (packetPath && link.failure.doc === uri && link.failure.line === position.line && link.failure.packet && link.verdicts.length) {
+      return link.verdicts.map((v) => `${packetPathLink(target(v.ruleset.doc))} through ${decodeURIComponent(v.ruleset.doc.replace(/^.*[\\/]/, ''))}`).join(' · ');
+    }
     for (const { ruleset, evaluation } of link.verdicts) {
       const culprit = evaluation.culprits.find((c) => c.doc === uri && c.range.start.line === position.line);
-      if (culprit) return dropHover(link, evaluation, exemptionFor(ruleset.ruleset, culprit));
+      if (culprit) return dropHover(link, evaluation, exemptionFor(ruleset.ruleset, culprit)) + (packetPath ? `\n\n${packetPathLink(target(ruleset.doc))}` : '');
     }
   }
   return undefined;
@@ -27,8 +35,8 @@ function kernelHover(uri: string, position: Position, links: readonly FinLink[],
   return evidenceHover(kernel.present);
 }
 
-export function hover(model: DocumentModel, position: Position, uri = '', links: readonly FinLink[] = [], kernel?: KernelLinks): Hover | null {
-  const extra = linkHover(uri, position, links);
+export function hover(model: DocumentModel, position: Position, uri = '', links: readonly FinLink[] = [], kernel?: KernelLinks, options: { packetPath?: boolean } = {}): Hover | null {
+  const extra = linkHover(uri, position, links, options.packetPath === true);
   const base = withKernel(hoverOf(model, position), kernelHover(uri, position, links, kernel));
   if (!extra) return base;
   const value = base && typeof base.contents === 'object' && 'value' in base.contents ? `${extra}\n\n---\n\n${base.contents.value}` : extra;

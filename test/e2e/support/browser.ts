@@ -270,9 +270,9 @@ export class Workbench {
     }, lineText);
   }
 
-  /** Texts of the code lenses in view. */
+  /** Texts of the code lenses in view, one per lens (a line's lenses share one decoration, split by `|`). */
   async codeLenses(): Promise<string[]> {
-    return this.page.evaluate(() => [...document.querySelectorAll('.editor-instance .contentWidgets .codelens-decoration')].map((d) => (d.textContent ?? '').replace(/\u00a0/g, ' ')));
+    return this.page.evaluate(() => [...document.querySelectorAll('.editor-instance .contentWidgets .codelens-decoration a')].map((d) => (d.textContent ?? '').replace(/\u00a0/g, ' ')));
   }
 
   async moveMouseAway(): Promise<void> {

@@ -37,6 +37,8 @@ export interface TraceStep {
    * how many (rules `rule` … `rule + skipped - 1`, all `no`); `range` spans them.
    */
   skipped?: number;
+  /** On MARK/CONNMARK steps: the packet's mark and conntrack mark after the target ran (for diagrams). */
+  marks?: { mark: Bits; ctmark: Bits };
 }
 
 export interface Culprit {
@@ -95,29 +97,55 @@ export interface EvaluateOptions {
   index?: boolean | { minRules: number };
 }
 
+/** One table's built-in chain on a hook, as the packet meets it (absent when the table or chain is not in the input). */
+export interface PathStage {
+  hook: string;
+  table: TableName;
+  doc?: string;
+  input?: RulesetInput;
+  chain?: Chain;
+  tableModel?: Table;
+}
+
+/**
+ * The tables a packet meets on `path`, hook by hook in kernel order, one stage per input holding
+ * the table (inputs of another family are left out), and one without `chain` for a table no input
+ * has on that hook. The walk runs the stages with a chain; diagrams draw all of them.
+ */
+export function pathStages(inputs: readonly RulesetInput[], path: Path, packet: Packet): PathStage[] {
+  const usable = inputs.filter(({ ruleset }) => packet.family === undefined || ruleset.family === packet.family);
+  const stages: PathStage[] = [];
+  for (const [hook, order] of hookPlans[path]) {
+    for (const name of order) {
+      const found: PathStage[] = [];
+      for (const input of usable) {
+        for (const table of input.ruleset.tables.filter((t) => t.name === name)) {
+          const chain = table.chains.get(hook);
+          if (chain) found.push({ hook, table: name, doc: input.doc, input, chain, tableModel: table });
+        }
+      }
+      stages.push(...(found.length ? found : [{ hook, table: name }]));
+    }
+  }
+  return stages;
+}
+
 export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, packet: Packet, options: EvaluateOptions = {}): Evaluation {
-  const tables = inputs.flatMap(({ doc, ruleset, backend }) =>
-    packet.family === undefined || ruleset.family === packet.family ? ruleset.tables.map((table) => ({ doc, table, context: { backend: backend ?? ruleset.backend } })) : [],
-  );
   let open: Branch[] = [{ packet: withDefaults(packet), trace: [], conditions: [] }];
   const ends: TableEnd[] = [];
   const budget: Budget = { branches: 1, indexFrom: options.index === false ? undefined : typeof options.index === 'object' ? options.index.minRules : MIN_INDEXED_RULES };
 
-  for (const [hook, order] of hookPlans[path]) {
-    for (const name of order) {
-      for (const { doc, table, context } of tables.filter((t) => t.table.name === name)) {
-        const chain = table.chains.get(hook);
-        if (!chain) continue;
-        const next: Branch[] = [];
-        for (const branch of open) {
-          for (const end of runNatAware(doc, table, chain, branch, budget, path, context)) {
-            if (end.kind === 'accept') next.push(end.branch);
-            else ends.push(end);
-          }
-        }
-        open = next;
+  for (const { doc, input, chain, tableModel: table } of pathStages(inputs, path, packet)) {
+    if (!chain || !input || !table || doc === undefined) continue;
+    const context = { backend: input.backend ?? input.ruleset.backend };
+    const next: Branch[] = [];
+    for (const branch of open) {
+      for (const end of runNatAware(doc, table, chain, branch, budget, path, context)) {
+        if (end.kind === 'accept') next.push(end.branch);
+        else ends.push(end);
       }
     }
+    open = next;
   }
   for (const branch of open) ends.push({ kind: 'accept', branch });
   return summarise(ends, budget.branches);
@@ -287,7 +315,8 @@ function culpritOf(doc: string, table: Table, rule: Rule): Culprit {
 /** Applies a matching rule's target; returns how the table ends, or undefined to go on. */
 function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stack: Frame[], match: Tri, path: Path): TableEnd | undefined {
   const target = rule.target;
-  const record = (action: string) => branch.trace.push(ruleStep(doc, table, rule, match, action));
+  const record = (action: string, marks?: TraceStep['marks']) => branch.trace.push({ ...ruleStep(doc, table, rule, match, action), ...(marks ? { marks } : {}) });
+  const marks = () => ({ mark: branch.packet.mark, ctmark: branch.packet.ctmark });
   if (!target) {
     record('no target: counters only');
     return undefined;
@@ -326,7 +355,7 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       return { kind: 'unknown', branch, reason: `${target.name} hands the verdict to userspace` };
     case 'MARK':
       branch.packet = { ...branch.packet, mark: applyMarkTarget(branch.packet.mark, target.options) };
-      record(`MARK: mark is now ${describeBits(branch.packet.mark)}`);
+      record(`MARK: mark is now ${describeBits(branch.packet.mark)}`, marks());
       return undefined;
     case 'CONNMARK': {
       // In raw no conntrack entry is attached yet, so CONNMARK finds none and does nothing
@@ -338,7 +367,7 @@ function applyTarget(doc: string, table: Table, rule: Rule, branch: Branch, stac
       }
       const changed = applyConnmark({ ...branch.packet, ct: state }, target.options);
       branch.packet = { ...changed, ct: branch.packet.ct };
-      record(`CONNMARK: mark ${describeBits(branch.packet.mark)}, ctmark ${describeBits(branch.packet.ctmark)}`);
+      record(`CONNMARK: mark ${describeBits(branch.packet.mark)}, ctmark ${describeBits(branch.packet.ctmark)}`, marks());
       return undefined;
     }
     case 'CT':
