@@ -132,7 +132,7 @@ export function interpretCommand(args: readonly LineArg[], ctx: InterpretContext
 class CommandReader {
   private readonly args: readonly Token[];
   private readonly spec: RuleSpec = { basic: [], matches: [], protocol: undefined };
-  private readonly loaded: Loaded[] = [];
+  private loaded: Loaded[] = [];
   private command: Command | undefined;
   private negation: Token | undefined;
   private failed = false;
@@ -194,7 +194,8 @@ class CommandReader {
       if (resolved?.kind === 'ext') {
         const use = this.useOption(resolved.option, arg, inline);
         if (!use) return undefined;
-        resolved.loaded.use.options.push(use);
+        const { use: owner } = resolved.loaded;
+        owner.options = append(owner.options, use);
         resolved.loaded.end = this.optionEnd;
         resolved.loaded.extended = true;
         continue;
@@ -228,7 +229,7 @@ class CommandReader {
     }
     if (!this.failed) this.validateRequirements();
     if (this.failed) return undefined;
-    for (const l of this.loaded) if (l.extended) l.use.range = lineRange(ctx.line, l.start, l.end);
+    for (const l of this.loaded) if (l.extended || l.kind === 'match') l.use.range = lineRange(ctx.line, l.start, l.end);
     return command;
   }
 
@@ -350,7 +351,7 @@ class CommandReader {
         const range = lineRange(ctx.line, arg.start, targetArg.end);
         const use: TargetUse = { name: targetArg.text, goto: basic.long === 'goto', nameRange: this.rangeOf(targetArg), range, options: [], spec: targetSpec, kind };
         spec.target = use;
-        if (targetSpec) this.loaded.push({ kind: 'target', spec: targetSpec, use, start: arg.start, end: targetArg.end, extended: false });
+        if (targetSpec) this.loaded = append(this.loaded, { kind: 'target', spec: targetSpec, use, start: arg.start, end: targetArg.end, extended: false });
         return true;
       }
       case 'set-counters': {
@@ -378,7 +379,7 @@ class CommandReader {
     }
     const use = this.useOption(basic.option, arg, inline);
     if (!use) return 'unusable';
-    spec.basic.push(use);
+    spec.basic = append(spec.basic, use);
     const protocol = basic.long === 'protocol' ? use.argText(0) : undefined;
     if (protocol !== undefined) spec.protocol = { name: protocol.toLowerCase(), negated: use.negated };
     return true;
@@ -450,9 +451,10 @@ class CommandReader {
   }
 
   private loadMatch(module: ModuleSpec, nameRange: Range | undefined, start: number, end: number): void {
-    const use: MatchUse = { module: module.name, nameRange, range: lineRange(this.ctx.line, start, end), options: [], spec: module };
-    this.loaded.push({ kind: 'match', spec: module, use, start, end, extended: false });
-    this.spec.matches.push(use);
+    // Its range is made once its options are all read (read()); a line that fails keeps no match.
+    const use: MatchUse = { module: module.name, nameRange, range: undefined as unknown as Range, options: [], spec: module };
+    this.loaded = append(this.loaded, { kind: 'match', spec: module, use, start, end, extended: false });
+    this.spec.matches = append(this.spec.matches, use);
   }
 
   /**
@@ -539,6 +541,27 @@ class CommandReader {
     if (!spec.requiresAll) return;
     const missing = spec.requiresAll.filter((n) => !hasOption(given, n));
     if (missing.length) this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${prefix}${name} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
+  }
+}
+
+/**
+ * `list` with `item` after its items. V8 gives an empty array that is pushed to room for 16
+ * items, and a line's lists (its matches, each one's options...) mostly hold one to three: up
+ * to four, a new array of the exact size is made instead, a fraction of the garbage.
+ */
+function append<T>(list: T[], item: T): T[] {
+  switch (list.length) {
+    case 0:
+      return [item];
+    case 1:
+      return [list[0], item];
+    case 2:
+      return [list[0], list[1], item];
+    case 3:
+      return [list[0], list[1], list[2], item];
+    default:
+      list.push(item);
+      return list;
   }
 }
 

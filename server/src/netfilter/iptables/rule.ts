@@ -6,7 +6,7 @@
  * (chain, line, target, protocol, counters) and where its line is; its options are read again
  * from the line, with the same grammar and interpreter, the first time they are asked for.
  */
-import { lineRange, type Range } from '../../core/text';
+import { endColumn, lineRange, startColumn, type Range } from '../../core/text';
 import type { Family, TargetSpec } from '../../knowledge/xtables/types';
 import { interpretCommand, type RuleSpec } from './interpret';
 import { parseDumpLine, type Span } from './lineGrammar';
@@ -84,8 +84,8 @@ export class DumpRule implements Rule {
     this.#targetSpec = t?.spec;
     this.#targetKind = t?.kind ?? 'verdict';
     this.#goto = t?.goto ?? false;
-    this.#nameStart = t?.nameRange.start.character ?? 0;
-    this.#nameEnd = t?.nameRange.end.character ?? 0;
+    this.#nameStart = t ? startColumn(t.nameRange) : 0;
+    this.#nameEnd = t ? endColumn(t.nameRange) : 0;
   }
 
   get range(): Range {
