@@ -44,8 +44,8 @@ export function* lineOffsets(text: string): Generator<[start: number, end: numbe
 class LineRange implements Range {
   constructor(
     private readonly line: number,
-    private readonly from: number,
-    private readonly to: number,
+    readonly from: number,
+    readonly to: number,
   ) {}
   get start(): Position {
     return { line: this.line, character: this.from };
@@ -60,4 +60,13 @@ class LineRange implements Range {
 
 export function lineRange(line: number, startCharacter: number, endCharacter: number): Range {
   return new LineRange(line, startCharacter, endCharacter);
+}
+
+/** The start and end columns of a one-line range, without making its positions. */
+export function startColumn(range: Range): number {
+  return range instanceof LineRange ? range.from : range.start.character;
+}
+
+export function endColumn(range: Range): number {
+  return range instanceof LineRange ? range.to : range.end.character;
 }

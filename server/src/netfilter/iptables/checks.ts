@@ -7,8 +7,8 @@ import type { Range } from '../../core/text';
 import { SOCCR_MARK, markMatches, hex } from '../../knowledge/marks';
 import type { Restriction, RuleFacts } from './facts';
 import { ENTRY, JumpGraph, UNREACHED } from './jumpGraph';
-import type { Chain, Problem, Rule, Table, TargetUse } from './model';
-import { ruleOptions } from './rule';
+import type { Chain, Problem, Rule, Table } from './model';
+import { DumpRule, ruleOptions } from './rule';
 import { checkShadowing, shadowKeys } from './shadowing';
 
 type Report = (range: Range, code: string, message: string, severity: Problem['severity']) => void;
@@ -21,7 +21,7 @@ export function checkRuleset(tables: readonly Table[], facts: RuleFacts, problem
   const unreachable = (rule: Rule, message: string) => problem(rule.range, 'iptables.unreachable-rule', message, 'warning');
 
   return tables.map((table) => {
-    const graph = new JumpGraph(table, (rule, target, callee) => isJump(table, rule, target, callee, problem));
+    const graph = new JumpGraph(table, (rule, callee) => isJump(table, rule, callee, problem));
     checkTargets(table, graph, facts, problem);
     checkLoops(graph, problem);
     checkUnreferenced(graph, problem);
@@ -32,7 +32,9 @@ export function checkRuleset(tables: readonly Table[], facts: RuleFacts, problem
 }
 
 /** Is `-j/-g CHAIN` a jump the kernel takes? The others are reported. */
-function isJump(table: Table, rule: Rule, target: TargetUse, callee: Chain | undefined, problem: Report): boolean {
+function isJump(table: Table, rule: Rule, callee: Chain | undefined, problem: Report): boolean {
+  if (callee && !callee.builtin && !(callee.declaration && callee.declaration.line > rule.line)) return true;
+  const target = rule.target!;
   if (!callee) {
     problem(target.nameRange, 'iptables.undefined-chain', `Couldn't load target \`${target.name}': no such chain in table ${table.name}, and no such target extension`, 'error');
     return false;
@@ -84,13 +86,16 @@ function checkTargets(table: Table, graph: JumpGraph, facts: RuleFacts, problem:
   };
   graph.chains.forEach((chain, c) => {
     for (const rule of chain.rules) {
-      const target = rule.target;
-      if (target && table.name === 'nat' && (target.name === 'DROP' || target.name === 'REJECT')) {
-        problem(target.nameRange, 'iptables.target-not-allowed', `The "nat" table is not intended for filtering, the use of ${target.name} is therefore inhibited.`, 'error');
+      // Rules read from a dump give their target's name and spec without making a target view.
+      const dump = rule instanceof DumpRule ? rule : undefined;
+      const name = dump ? dump.targetName : rule.target?.name;
+      const spec = dump ? dump.targetSpec : rule.target?.spec;
+      if (table.name === 'nat' && (name === 'DROP' || name === 'REJECT')) {
+        problem(rule.target!.nameRange, 'iptables.target-not-allowed', `The "nat" table is not intended for filtering, the use of ${name} is therefore inhibited.`, 'error');
         continue;
       }
       for (const { what, spec, range } of facts.restrictionsOf(rule)) restrict(c, what, spec, () => range);
-      if (target?.spec) restrict(c, target.name, target.spec, () => target.nameRange);
+      if (spec) restrict(c, name!, spec, () => rule.target!.nameRange);
     }
   });
 }

@@ -51,6 +51,49 @@ export class ArgToken implements Arg {
   }
 }
 
+/**
+ * An option as the interpreter read it. Its arguments become ArgTokens, and its columns a Range,
+ * when first asked for: the first read of a dump reads every option of every line, and keeps
+ * none of them (see rule.ts), so it should not make three objects an option for nothing.
+ */
+class OptionAt implements OptionUse {
+  readonly #tokens: readonly Token[];
+  #args: ArgToken[] | undefined;
+  readonly #line: number;
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(
+    readonly name: string,
+    readonly written: string,
+    readonly negated: boolean,
+    tokens: readonly Token[],
+    readonly values: ArgValue[],
+    line: number,
+    start: number,
+    end: number,
+    readonly spec: OptionSpec,
+  ) {
+    this.#tokens = tokens;
+    this.#line = line;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get args(): ArgToken[] {
+    return (this.#args ??= this.#tokens.map((t) => (t instanceof ArgToken ? t : new ArgToken(t.text, t.quoted, this.#line, t.start, t.end))));
+  }
+
+  get range(): Range {
+    return lineRange(this.#line, this.#start, this.#end);
+  }
+
+  /** The k-th argument's text, without making the arguments. */
+  argText(k: number): string | undefined {
+    return this.#tokens[k]?.text;
+  }
+}
+
 /** Commands that take a rule specification. */
 const ruleCommands: ReadonlySet<CommandLetter> = new Set(['A', 'C', 'D', 'I', 'R']);
 
@@ -89,7 +132,7 @@ export function interpretCommand(args: readonly LineArg[], ctx: InterpretContext
 class CommandReader {
   private readonly args: readonly Token[];
   private readonly spec: RuleSpec = { basic: [], matches: [], protocol: undefined };
-  private readonly loaded: Loaded[] = [];
+  private loaded: Loaded[] = [];
   private command: Command | undefined;
   private negation: Token | undefined;
   private failed = false;
@@ -151,7 +194,8 @@ class CommandReader {
       if (resolved?.kind === 'ext') {
         const use = this.useOption(resolved.option, arg, inline);
         if (!use) return undefined;
-        resolved.loaded.use.options.push(use);
+        const { use: owner } = resolved.loaded;
+        owner.options = append(owner.options, use);
         resolved.loaded.end = this.optionEnd;
         resolved.loaded.extended = true;
         continue;
@@ -185,7 +229,7 @@ class CommandReader {
     }
     if (!this.failed) this.validateRequirements();
     if (this.failed) return undefined;
-    for (const l of this.loaded) if (l.extended) l.use.range = lineRange(ctx.line, l.start, l.end);
+    for (const l of this.loaded) if (l.extended || l.kind === 'match') l.use.range = lineRange(ctx.line, l.start, l.end);
     return command;
   }
 
@@ -307,7 +351,7 @@ class CommandReader {
         const range = lineRange(ctx.line, arg.start, targetArg.end);
         const use: TargetUse = { name: targetArg.text, goto: basic.long === 'goto', nameRange: this.rangeOf(targetArg), range, options: [], spec: targetSpec, kind };
         spec.target = use;
-        if (targetSpec) this.loaded.push({ kind: 'target', spec: targetSpec, use, start: arg.start, end: targetArg.end, extended: false });
+        if (targetSpec) this.loaded = append(this.loaded, { kind: 'target', spec: targetSpec, use, start: arg.start, end: targetArg.end, extended: false });
         return true;
       }
       case 'set-counters': {
@@ -335,14 +379,15 @@ class CommandReader {
     }
     const use = this.useOption(basic.option, arg, inline);
     if (!use) return 'unusable';
-    spec.basic.push(use);
-    if (basic.long === 'protocol' && use.args[0]) spec.protocol = { name: use.args[0].text.toLowerCase(), negated: use.negated };
+    spec.basic = append(spec.basic, use);
+    const protocol = basic.long === 'protocol' ? use.argText(0) : undefined;
+    if (protocol !== undefined) spec.protocol = { name: protocol.toLowerCase(), negated: use.negated };
     return true;
   }
 
-  private readArgs(written: Token, inline: string | undefined, count: number, optional: number, invertible: boolean, negatedBefore: boolean): ArgToken[] | undefined {
+  private readArgs(written: Token, inline: string | undefined, count: number, optional: number, invertible: boolean, negatedBefore: boolean): Token[] | undefined {
     // Sized up front: an array grown by push() starts with room for 17, and most options take one.
-    const out = new Array<ArgToken>(count);
+    const out = new Array<Token>(count);
     let n = 0;
     for (let k = 0; k < count; k++) {
       if (k === 0 && inline !== undefined) {
@@ -364,14 +409,14 @@ class CommandReader {
         this.fail(written, 'iptables.missing-argument', `option "${written.text}" requires an argument`);
         return undefined;
       }
-      out[n++] = this.place(next);
+      out[n++] = next;
       this.i++;
     }
     if (n < count) out.length = n;
     return out;
   }
 
-  private parseValues(option: OptionSpec, written: Token, argv: readonly ArgToken[]): ArgValue[] {
+  private parseValues(option: OptionSpec, written: Token, argv: readonly Token[]): ArgValue[] {
     const values = new Array<ArgValue>(Math.min(argv.length, option.args.length));
     let n = 0;
     for (let k = 0; k < values.length; k++) {
@@ -386,7 +431,7 @@ class CommandReader {
     return values;
   }
 
-  private useOption(option: OptionSpec, written: Token, inline: string | undefined): OptionUse | undefined {
+  private useOption(option: OptionSpec, written: Token, inline: string | undefined): OptionAt | undefined {
     let neg = this.negation;
     this.negation = undefined;
     const argv = this.readArgs(written, inline, option.args.length, option.optionalArgs ?? 0, option.invertible, Boolean(neg));
@@ -402,21 +447,14 @@ class CommandReader {
     const first = neg && !intrapositioned ? neg : written;
     const last = argv.length ? argv[argv.length - 1] : written;
     this.optionEnd = last.end;
-    return {
-      name: option.name,
-      written: written.text,
-      negated: Boolean(neg),
-      args: argv,
-      values: this.parseValues(option, written, argv),
-      range: lineRange(this.ctx.line, first.start, last.end),
-      spec: option,
-    };
+    return new OptionAt(option.name, written.text, Boolean(neg), argv, this.parseValues(option, written, argv), this.ctx.line, first.start, last.end, option);
   }
 
   private loadMatch(module: ModuleSpec, nameRange: Range | undefined, start: number, end: number): void {
-    const use: MatchUse = { module: module.name, nameRange, range: lineRange(this.ctx.line, start, end), options: [], spec: module };
-    this.loaded.push({ kind: 'match', spec: module, use, start, end, extended: false });
-    this.spec.matches.push(use);
+    // Its range is made once its options are all read (read()); a line that fails keeps no match.
+    const use: MatchUse = { module: module.name, nameRange, range: undefined as unknown as Range, options: [], spec: module };
+    this.loaded = append(this.loaded, { kind: 'match', spec: module, use, start, end, extended: false });
+    this.spec.matches = append(this.spec.matches, use);
   }
 
   /**
@@ -462,14 +500,14 @@ class CommandReader {
       const match = l.use as MatchUse;
       const module = match.spec;
       if (!module || module.opaque && module.doc === '') continue;
-      if (module.requiresProtocol) this.needProtocol(`-m ${module.name}`, module.requiresProtocol, match, l);
-      for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol(option.written, option.spec.requiresProtocol, option);
-      this.checkRequiredOptions(`-m ${module.name}`, module, match.options, match, l);
+      if (module.requiresProtocol) this.needProtocol('-m ', module.name, module.requiresProtocol, match, l);
+      for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
+      this.checkRequiredOptions('-m ', module.name, module, match.options, match, l);
     }
     const target = spec.target;
     if (target?.spec) {
-      this.checkRequiredOptions(`-j ${target.name}`, target.spec, target.options, target);
-      if (target.spec.requiresProtocol) this.needProtocol(`-j ${target.name}`, target.spec.requiresProtocol, target);
+      this.checkRequiredOptions('-j ', target.name, target.spec, target.options, target);
+      if (target.spec.requiresProtocol) this.needProtocol('-j ', target.name, target.spec.requiresProtocol, target);
     }
     if (target?.spec?.family && target.spec.family !== ctx.family) {
       this.fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
@@ -485,23 +523,49 @@ class CommandReader {
     return loaded ? lineRange(this.ctx.line, loaded.start, loaded.end) : what.range;
   }
 
-  /** `what` needs `-p` with one of `names`. */
-  private needProtocol(written: string, names: readonly string[], what: OptionUse | MatchUse | TargetUse, loaded?: Loaded): void {
+  /**
+   * `what` (written `${prefix}${name}`: the text is made only for a diagnostic, most lines have
+   * none) needs `-p` with one of `names`.
+   */
+  private needProtocol(prefix: string, name: string, names: readonly string[], what: OptionUse | MatchUse | TargetUse, loaded?: Loaded): void {
     const proto = this.spec.protocol;
     if (!proto || !names.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p])) {
-      this.fail(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${written} needs -p ${names.join(' or -p ')} before it`);
+      this.fail(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${prefix}${name} needs -p ${names.join(' or -p ')} before it`);
     } else if (proto.negated) {
       // The kernel's x_tables check refuses an inverted protocol; iptables-nft translates the match itself and does not.
-      this.problem(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${written} after \`! -p ${proto.name}\`: iptables-legacy-restore rejects this (the kernel wants -p ${names[0]} without !); iptables-nft-restore accepts it`, 'warning');
+      this.problem(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${prefix}${name} after \`! -p ${proto.name}\`: iptables-legacy-restore rejects this (the kernel wants -p ${names[0]} without !); iptables-nft-restore accepts it`, 'warning');
     }
   }
 
-  private checkRequiredOptions(written: string, spec: { requiresOneOf?: readonly string[]; requiresAll?: readonly string[] }, given: readonly OptionUse[], what: MatchUse | TargetUse, loaded?: Loaded): void {
+  /** Like needProtocol(): the message is made only when an option is missing. */
+  private checkRequiredOptions(prefix: string, name: string, spec: { requiresOneOf?: readonly string[]; requiresAll?: readonly string[] }, given: readonly OptionUse[], what: MatchUse | TargetUse, loaded?: Loaded): void {
     if (spec.requiresOneOf && !spec.requiresOneOf.some((n) => hasOption(given, n))) {
-      this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${written} needs ${spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
+      this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${prefix}${name} needs ${spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
     }
-    const missing = spec.requiresAll?.filter((n) => !hasOption(given, n));
-    if (missing?.length) this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${written} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
+    if (!spec.requiresAll) return;
+    const missing = spec.requiresAll.filter((n) => !hasOption(given, n));
+    if (missing.length) this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${prefix}${name} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
+  }
+}
+
+/**
+ * `list` with `item` after its items. V8 gives an empty array that is pushed to room for 16
+ * items, and a line's lists (its matches, each one's options...) mostly hold one to three: up
+ * to four, a new array of the exact size is made instead, a fraction of the garbage.
+ */
+function append<T>(list: T[], item: T): T[] {
+  switch (list.length) {
+    case 0:
+      return [item];
+    case 1:
+      return [list[0], item];
+    case 2:
+      return [list[0], list[1], item];
+    case 3:
+      return [list[0], list[1], list[2], item];
+    default:
+      list.push(item);
+      return list;
   }
 }
 

@@ -4,7 +4,8 @@
  * their time hashing and comparing names, so names are looked up once, here.
  */
 import type { Range } from '../../core/text';
-import type { Chain, ChainReference, Rule, Table, TableName, TargetUse } from './model';
+import type { Chain, ChainReference, Rule, Table, TableName } from './model';
+import { DumpRule } from './rule';
 
 /** A chain number's way in: the jump that first reached it, or one of these. */
 export const ENTRY = -1;
@@ -25,7 +26,7 @@ export class JumpGraph {
    * `isEdge` decides which `-j/-g CHAIN` rules are jumps (and may report the others): `callee`
    * is undefined when the table has no such chain.
    */
-  constructor(table: Table, isEdge: (rule: Rule, target: TargetUse, callee: Chain | undefined) => boolean) {
+  constructor(table: Table, isEdge: (rule: Rule, callee: Chain | undefined) => boolean) {
     this.table = table.name;
     const numbers = new Map<string, number>();
     for (const chain of table.chains.values()) {
@@ -38,10 +39,12 @@ export class JumpGraph {
     for (let c = 0; c < this.chains.length; c++) {
       this.start[c] = callees.length;
       for (const rule of this.chains[c].rules) {
-        const target = rule.target;
-        if (!target || target.kind !== 'chain') continue;
-        const callee = numbers.get(target.name);
-        if (!isEdge(rule, target, callee === undefined ? undefined : this.chains[callee])) continue;
+        const name = jumpTarget(rule);
+        if (name === undefined) continue;
+        const callee = numbers.get(name);
+        // The rule's copy of the name is looked up here, once; then it keeps the chain's.
+        if (callee !== undefined && rule instanceof DumpRule) rule.shareTargetName(this.chains[callee].name);
+        if (!isEdge(rule, callee === undefined ? undefined : this.chains[callee])) continue;
         this.rules.push(rule);
         callers.push(c);
         callees.push(callee!);
@@ -86,6 +89,13 @@ export class JumpGraph {
     }
     return via;
   }
+}
+
+/** The chain a rule jumps or goes to; rules read from a dump tell without making a target view. */
+function jumpTarget(rule: Rule): string | undefined {
+  if (rule instanceof DumpRule) return rule.jumpTarget;
+  const target = rule.target;
+  return target?.kind === 'chain' ? target.name : undefined;
 }
 
 /** A `-j/-g CHAIN` reference; its range is the target's. */

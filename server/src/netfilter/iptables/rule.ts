@@ -6,7 +6,7 @@
  * (chain, line, target, protocol, counters) and where its line is; its options are read again
  * from the line, with the same grammar and interpreter, the first time they are asked for.
  */
-import { lineRange, type Range } from '../../core/text';
+import { endColumn, lineRange, startColumn, type Range } from '../../core/text';
 import type { Family, TargetSpec } from '../../knowledge/xtables/types';
 import { interpretCommand, type RuleSpec } from './interpret';
 import { parseDumpLine, type Span } from './lineGrammar';
@@ -34,8 +34,6 @@ export interface RulePlace {
   command: Rule['command'];
   counters: Counters | undefined;
   protocol: Rule['protocol'];
-  /** The target's name, when an equal string is already kept (the chain's name). */
-  targetName?: string;
 }
 
 export class DumpRule implements Rule {
@@ -56,7 +54,7 @@ export class DumpRule implements Rule {
   readonly #lineStart: number;
   readonly #lineEnd: number;
   /** The target, when there is one: its name, spec, kind, `-g` and the columns of its name. */
-  readonly #targetName: string | undefined;
+  #targetName: string | undefined;
   readonly #targetSpec: TargetSpec | undefined;
   readonly #targetKind: TargetUse['kind'];
   readonly #goto: boolean;
@@ -80,13 +78,14 @@ export class DumpRule implements Rule {
     this.#lineStart = place.lineStart;
     this.#lineEnd = place.lineEnd;
     const t = spec.target;
-    // Extensions share their name string with the tables, chains with the chain.
-    this.#targetName = t && (t.spec?.name ?? place.targetName ?? t.name);
+    // Extensions share their name string with the tables; a jump shares its chain's name once the
+    // jump graph has found the chain (shareTargetName).
+    this.#targetName = t && (t.spec?.name ?? t.name);
     this.#targetSpec = t?.spec;
     this.#targetKind = t?.kind ?? 'verdict';
     this.#goto = t?.goto ?? false;
-    this.#nameStart = t?.nameRange.start.character ?? 0;
-    this.#nameEnd = t?.nameRange.end.character ?? 0;
+    this.#nameStart = t ? startColumn(t.nameRange) : 0;
+    this.#nameEnd = t ? endColumn(t.nameRange) : 0;
   }
 
   get range(): Range {
@@ -95,6 +94,25 @@ export class DumpRule implements Rule {
 
   get chainRange(): Range {
     return lineRange(this.line, this.#chainStart, this.#chainEnd);
+  }
+
+  /** The chain `-j/-g` names, if the target is a chain: for passes over every rule, without a view. */
+  get jumpTarget(): string | undefined {
+    return this.#targetKind === 'chain' ? this.#targetName : undefined;
+  }
+
+  /** The target's name and spec, for passes over every rule, without a view. */
+  get targetName(): string | undefined {
+    return this.#targetName;
+  }
+
+  get targetSpec(): TargetSpec | undefined {
+    return this.#targetSpec;
+  }
+
+  /** Keeps `name`, an equal string held elsewhere (the chain's own name), instead of the rule's copy. */
+  shareTargetName(name: string): void {
+    if (name === this.#targetName) this.#targetName = name;
   }
 
   /** A view of the target, made at each call: its options are the rule's to read. */

@@ -299,9 +299,7 @@ class DumpReader {
       const name = chain.name;
       const { spec } = command;
       const protocol = spec.protocol && this.protocol(spec.protocol);
-      // A jump shares the name string of its chain (when it exists yet): a dump names each chain many times.
-      const targetName = spec.target?.kind === 'chain' ? table.chains.get(spec.target.name)?.name : undefined;
-      const place = { table: table.name, chain: name, line, lineStart: where.lineStart, lineEnd: where.lineEnd, span: where.span, chainSpan: chainArg!, command: op, counters, protocol, targetName };
+      const place = { table: table.name, chain: name, line, lineStart: where.lineStart, lineEnd: where.lineEnd, span: where.span, chainSpan: chainArg!, command: op, counters, protocol };
       const rule = new DumpRule(place, spec, this.source);
       this.facts.add(rule, spec, chain);
       return rule;
