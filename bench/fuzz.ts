@@ -22,6 +22,7 @@ export async function fuzzBench(options: { seed: number; seconds: number; corpus
   let last = 0;
   const report = await fuzz({
     seed: options.seed,
+    minRandomInputs: 0,
     randomInputs: Number.MAX_SAFE_INTEGER,
     seconds: options.seconds,
     hostileScale: 1,

@@ -5,7 +5,6 @@
  *
  *   npm run bench                                   every section (~10 minutes on 2 vCPUs)
  *   npm run bench -- --only protocol,rss            some sections
- *   npm run bench -- --only protocol --protocol-700k  the 700k-rule dump opened in the server too
  *   npm run bench -- --only fuzz --fuzz-seconds 600 the long fuzz run (--seed S to vary it)
  */
 import { spawnSync } from 'node:child_process';
@@ -34,14 +33,12 @@ type Section = (typeof SECTIONS)[number];
 
 interface Args {
   only: Set<Section>;
-  /** Also open the 700k-rule dump in the protocol benchmark (minutes: each hover on it is slow). */
-  protocol700k: boolean;
   fuzzSeconds: number;
   seed: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: new Set(SECTIONS), protocol700k: false, fuzzSeconds: 60, seed: 1 };
+  const args: Args = { only: new Set(SECTIONS), fuzzSeconds: 60, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -50,8 +47,7 @@ function parseArgs(argv: string[]): Args {
       const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
       if (unknown.length || !names.length) usage(`unknown section(s) ${unknown.join(', ') || '(none given)'}`);
       args.only = new Set(names as Section[]);
-    } else if (flag === '--protocol-700k') args.protocol700k = true;
-    else if (flag === '--fuzz-seconds') args.fuzzSeconds = Number(value());
+    } else if (flag === '--fuzz-seconds') args.fuzzSeconds = Number(value());
     else if (flag === '--seed') args.seed = Number(value());
     else usage(`unknown option ${argv[i]}`);
   }
@@ -60,7 +56,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`bench: ${problem}\nusage: npm run bench -- [--only ${SECTIONS.join(',')}] [--protocol-700k] [--fuzz-seconds N] [--seed S]`);
+  console.error(`bench: ${problem}\nusage: npm run bench -- [--only ${SECTIONS.join(',')}] [--fuzz-seconds N] [--seed S]`);
   process.exit(2);
 }
 
@@ -143,15 +139,13 @@ async function main(args: Args): Promise<void> {
     }
 
     if (section('protocol')) {
-      const dumps = DUMP_RULES.filter((r) => r <= 100_000 || args.protocol700k).map((r) => inputs.dump(r));
-      const outcome = await protocolBench(dist, examples, { log: inputs.log(), dumps });
+      const outcome = await protocolBench(dist, examples, { log: inputs.log(), dumps: DUMP_RULES.map((r) => inputs.dump(r)) });
       rows.push(...outcome.rows);
       notes.push(...outcome.notes);
     }
 
     if (section('rss')) {
       const files = [
-        { path: join(examples, 'restore.log'), what: 'examples/restore.log' },
         { path: inputs.log(), what: `${LOG_LINES / 1e6}M-line log` },
         ...DUMP_RULES.map((r) => ({ path: inputs.dump(r), what: `${r / 1000}k-rule dump` })),
       ];

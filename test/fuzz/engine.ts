@@ -130,6 +130,7 @@ const TOKENS = [
   'Error (soccr/soccr.c:682): ', 'Warn  (criu/x.c:1): ', 'pie: 1: ', '(00.000001) ', '(99999999999999999999.9) ', '   123: ', 'inet: \tRestore: ', 'TCP_CLOSE_WAIT', 'fd=', 'id=0x', 'ino 0x',
   'Unable to send a fin packet: libnet_write_raw_ipv4(): -1 bytes written (Operation not permitted)', 'Restoring FAILED.', 'Locked ', 'Running iptables [', 'Version: ', ...HUGE,
 ];
+const MAX_RANDOM_CHARS = 2 << 20;
 const CHARS = 'abcXYZ019 \t!"\'\\/:[]()-*#\0\r\u00ff\u0100\ud800\udfff\u2028';
 
 /** Small edits, as a careless hand, a truncated copy or a hostile file would make them. */
@@ -182,7 +183,9 @@ function mutated(files: string[][], rand: () => number): string {
     else if (r < 0.95) lines.splice(i, 0, lines[int(lines.length)]);
     else lines.splice(i, 0, ...Array(1 + int(5000)).fill(lines[i])); // many copies
   }
-  return lines.join(rand() < 0.1 ? '\r\n' : '\n');
+  const text = lines.join(rand() < 0.1 ? '\r\n' : '\n');
+  // Repetitions compound (a line repeated, then copied): keep random inputs small; size is the hostile inputs' job.
+  return text.length > MAX_RANDOM_CHARS ? text.slice(0, text.lastIndexOf('\n', MAX_RANDOM_CHARS) + 1 || MAX_RANDOM_CHARS) : text;
 }
 
 function randomBytes(rand: () => number, n: number): Buffer {
@@ -237,7 +240,7 @@ function deepChains(depth: number): string {
   return `*filter\n:OUTPUT ACCEPT [0:0]\n${names.map((c) => `:${c} - [0:0]`).join('\n')}\n-A OUTPUT -j C0\n${names.map((c, i) => (i + 1 < depth ? `-A ${c} -j ${names[i + 1]}` : `-A ${c} -m mark --mark 0x8000/0x8000 -j DROP`)).join('\n')}\nCOMMIT\n`;
 }
 
-/** Input `index` of `seed`: a random mix of the kinds above, at most a few hundred KB. */
+/** Input `index` of `seed`: a random mix of the kinds above, at most 2 MB (mostly a few KB). */
 export function randomInput(seed: number, index: number, corpus: Corpus, binary: Buffer): FuzzInput {
   const rand = mulberry32((seed * 0x9e3779b1) ^ (index * 0x85ebca6b));
   const int = (n: number) => Math.floor(rand() * n);
@@ -334,7 +337,11 @@ export function runFuzzWorker(): void {
 
 export interface FuzzOptions {
   seed: number;
-  /** Random inputs after the hostile ones; they stop at whichever of count and time comes first. */
+  /**
+   * Random inputs after the hostile ones: at least minRandomInputs, then until `seconds` have passed,
+   * at most randomInputs.
+   */
+  minRandomInputs: number;
   randomInputs: number;
   seconds: number;
   /** Size of the hostile inputs (1 = the full 10 MB lines and 100,000 repetitions). */
@@ -438,7 +445,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     for (let index = 0; ; index++) {
       const isHostile = index < hostile.length;
       if (index === hostile.length) deadline = performance.now() + options.seconds * 1000;
-      if (!isHostile && (index - hostile.length >= options.randomInputs || performance.now() > deadline)) break;
+      const random = index - hostile.length;
+      if (!isHostile && (random >= options.randomInputs || (random >= options.minRandomInputs && performance.now() > deadline))) break;
       const input = isHostile ? hostile[index] : randomInput(options.seed, index, options.corpus, binary);
       const bytes = Buffer.byteLength(input.text);
       const fail = (target: FuzzFailure['target'], problem: FuzzFailure['problem'], detail: string) =>

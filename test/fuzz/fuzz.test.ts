@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { corpusAvailable, corpusDir, corpusMissingReason, distDir, examplesDir } from '../support/paths';
-import { fuzz, isFuzzWorker, loadCorpus, runFuzzWorker, type FuzzFailure } from './engine';
+import { fuzz, hostileInputs, isFuzzWorker, loadCorpus, runFuzzWorker, type FuzzFailure } from './engine';
 
 const describeFailure = (f: FuzzFailure) => `seed ${f.seed} index ${f.index} (${f.kind}, ${f.text.length} chars): ${f.target} ${f.problem}: ${f.detail.slice(0, 600)}`;
 
@@ -24,6 +24,7 @@ else {
     const seed = Number(process.env.CRIU_LENS_FUZZ_SEED ?? 20261127);
     const report = await fuzz({
       seed,
+      minRandomInputs: 40,
       randomInputs: 100_000,
       seconds: Number(process.env.CRIU_LENS_FUZZ_SECONDS ?? 4),
       hostileScale: 0.05,
@@ -36,7 +37,7 @@ else {
     if (process.env.CRIU_LENS_FUZZ_VERBOSE) console.error(JSON.stringify({ ...report, failures: report.failures.length }, null, 1));
     assert.deepEqual(report.failures.map(describeFailure), []);
     // The run did what it says: every hostile input and a fair number of random ones, CLI included.
-    assert.ok(report.inputs > 60, `inputs run: ${report.inputs}`);
+    assert.ok(report.inputs >= hostileInputs(0.001).length + 40, `inputs run: ${report.inputs}`);
     assert.ok(report.cliRuns >= 6, `CLI runs: ${report.cliRuns}`);
     assert.ok(report.bytes > 2 << 20, `bytes fed: ${report.bytes}`);
   });
