@@ -181,7 +181,11 @@ function mutated(files: string[][], rand: () => number): string {
     if (r < 0.8) lines[i] = mutateLine(lines[i], rand);
     else if (r < 0.88) lines.splice(i, 1);
     else if (r < 0.95) lines.splice(i, 0, lines[int(lines.length)]);
-    else lines.splice(i, 0, ...Array(1 + int(5000)).fill(lines[i])); // many copies
+    else {
+      // Many copies, no more than MAX_RANDOM_CHARS of them: copies of an already repeated line compound.
+      const copies = Math.min(1 + int(5000), Math.floor(MAX_RANDOM_CHARS / (lines[i].length + 1)));
+      lines.splice(i, 0, ...Array<string>(copies).fill(lines[i]));
+    }
   }
   const text = lines.join(rand() < 0.1 ? '\r\n' : '\n');
   // Repetitions compound (a line repeated, then copied): keep random inputs small; size is the hostile inputs' job.
