@@ -109,9 +109,23 @@ function checkLoops(graph: JumpGraph, problem: Report): void {
   /** The jumps from the chain where the walk started to the one being visited. */
   const path: number[] = [];
   const name = (c: number) => graph.chains[c].name;
-  const visit = (c: number) => {
-    state[c] = ACTIVE;
-    for (let j = graph.start[c]; j < graph.start[c + 1]; j++) {
+  // Depth-first with an explicit stack: a chain of user chains can be tens of thousands deep,
+  // deeper than the call stack.
+  const visit = (root: number) => {
+    const chains = [root];
+    const next = [graph.start[root]];
+    state[root] = ACTIVE;
+    while (chains.length) {
+      const top = chains.length - 1;
+      const c = chains[top];
+      const j = next[top]++;
+      if (j >= graph.start[c + 1]) {
+        state[c] = DONE;
+        chains.pop();
+        next.pop();
+        path.pop();
+        continue;
+      }
       const to = graph.callee[j];
       if (state[to] === ACTIVE) {
         const start = path.findIndex((p) => graph.caller[p] === to);
@@ -122,11 +136,11 @@ function checkLoops(graph: JumpGraph, problem: Report): void {
         }
       } else if (state[to] !== DONE) {
         path.push(j);
-        visit(to);
-        path.pop();
+        state[to] = ACTIVE;
+        chains.push(to);
+        next.push(graph.start[to]);
       }
     }
-    state[c] = DONE;
   };
   for (let c = 0; c < graph.chains.length; c++) if (!state[c]) visit(c);
 }
