@@ -49,3 +49,15 @@ test('fuzz regression: the CLI answers on 20,000 nested chains (no internal erro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Found by hostile input huge-line/plain after the grammar took argument runs by recursion (one
+// level per 16 characters): a 512 KB argument overflowed the stack. Blanks were read the same way.
+test('fuzz regression: a 1 MB argument and a 1 MB run of blanks parse without overflowing the stack', () => {
+  const word = 'x'.repeat(1 << 20);
+  const long = parseIptablesSave(`*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m comment --comment ${word} -j DROP\nCOMMIT\n`);
+  assert.deepEqual(long.problems.filter((p) => p.severity === 'error').map((p) => p.message), []);
+  const blanks = parseIptablesSave(`*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT${' \t'.repeat(1 << 19)}-j DROP${' '.repeat(1 << 20)}\nCOMMIT\n`);
+  assert.deepEqual(blanks.problems.filter((p) => p.severity === 'error').map((p) => p.message), []);
+  const rule = blanks.tables[0].chains.get('OUTPUT');
+  assert.ok(rule, 'OUTPUT chain');
+});
