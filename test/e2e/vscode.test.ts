@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { examplesDir, repoRoot } from '../support/paths';
-import { colourOf, launchChromium, Workbench } from './support/browser';
+import { colourOf, launchChromium, plain, Workbench } from './support/browser';
 import { groupAlive } from './support/processes';
 import { artefactsDir, startSession, type Session } from './support/session';
 import { ensureChromium } from './support/system';
@@ -23,6 +23,8 @@ const DROP_RULE = '-m mark --mark 0x8000/0x8000 -j DROP';
 const lineOf = (file: string, has: (l: string) => boolean) => readFileSync(join(examplesDir, file), 'utf8').split('\n').findIndex(has) + 1;
 const EPERM_LINE = lineOf('restore.log', (l) => l.includes(EPERM));
 const RULE_LINE = lineOf('iptables.rules', (l) => l.startsWith('-A KUBE-FIREWALL') && l.includes(DROP_RULE));
+/** The text of a (1-based) line of an example file. */
+const lineOfFile = (file: string, line: number) => readFileSync(join(examplesDir, file), 'utf8').split('\n')[line - 1];
 const EXEMPTION = '-A KUBE-FIREWALL -m mark --mark 0xc114 -j RETURN';
 /** Cropped pictures of the best moments, for docs/images/ (copied by hand when the UI changes). */
 const readmeShot = (name: string) => join(artefactsDir, 'readme', `${name}.png`);
@@ -152,6 +154,62 @@ test('VS Code (code-server + Chromium): from the EPERM line to the KUBE-FIREWALL
         assert.match(text, /0xc114 & 0x8000 = 0x8000/i);
         assert.match(text, /link\.drops-criu-fin/);
       }));
+
+    await t.test('"Show packet path" on the EPERM line opens the Packet path view; its rules open in the ruleset', () => {
+      // The view's page: the webview's outer iframe holds the page in its own frame.
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      const viewText = () => view.locator('body').innerText({ timeout: 2_000 }).then((s) => `text of the Packet path view:\n${plain(s).slice(0, 3000)}`);
+      return wb.step('packet-path-view', '.tabs-container, .editor-instance', async () => {
+        await wb.moveMouseAway();
+        await page.locator('.tabs-container .tab', { hasText: 'restore.log' }).click(); // still open from the first steps
+        await wb.waitForActiveTab('restore.log');
+        await wb.gotoLine(EPERM_LINE);
+        const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Show packet path' });
+        await lens.waitFor({ timeout: 20_000 });
+        await lens.click();
+        const tab = page.locator('.tabs-container .tab', { hasText: 'Packet path' });
+        await tab.waitFor({ timeout: 20_000 });
+        const onPage = (sel: string) => view.locator(sel).first().innerText({ timeout: 20_000 }).then(plain);
+        assert.equal(await onPage('h1'), `Packet path: CRIU's FIN (restore.log:${EPERM_LINE}) · iptables.rules`);
+        assert.match(await onPage('#verdict'), /^DROP: the sender gets EPERM/);
+        const culprit = view.locator('.pp .step.culprit');
+        await culprit.waitFor({ state: 'visible', timeout: 10_000 });
+        assert.equal(await culprit.count(), 1, 'one culprit');
+        assert.equal(await culprit.getAttribute('data-line'), String(RULE_LINE - 1), 'the culprit is the DROP rule (0-based line)');
+        assert.ok((await culprit.getAttribute('aria-label'))?.startsWith(`CULPRIT: rule 1: match, DROP — ${DROP_RULE}`), `culprit's label: ${await culprit.getAttribute('aria-label')}`);
+        // The page puts the keyboard on the culprit when it opens.
+        await until('the culprit focused', () => culprit.evaluate((el) => el === el.ownerDocument.activeElement), (f) => f, 10_000);
+        // For the README: the view alone, from its tab down to the diagram's bottom edge.
+        const boxes = await Promise.all([tab.boundingBox(), page.locator('iframe.webview.ready').boundingBox(), view.locator('main.diagram').boundingBox()]);
+        const [tabBox, frameBox, diagramBox] = boxes;
+        assert.ok(tabBox && frameBox && diagramBox, `the view is on screen: ${JSON.stringify(boxes)}`);
+        const left = Math.min(tabBox.x, frameBox.x);
+        await page.screenshot({ path: readmeShot('packet-path-view'), clip: { x: left, y: tabBox.y, width: frameBox.x + frameBox.width - left, height: diagramBox.y + diagramBox.height + 12 - tabBox.y } });
+        // A click opens the rule in the ruleset, in the first column.
+        await culprit.click();
+        await wb.waitForActiveTab('iptables.rules');
+        await wb.waitForCursorLine(RULE_LINE);
+        // The whole rule is selected (the cursor was on this line already, without a selection).
+        const selected = (line: number) => new RegExp(`^Ln ${line}, Col \\d+ \\(${lineOfFile('iptables.rules', line).length} selected\\)`);
+        assert.match(await until('the rule selected', () => wb.cursor(), (c) => selected(RULE_LINE).test(c), 10_000), selected(RULE_LINE));
+        // The keyboard: from the culprit, ArrowUp is the rule met before it (the jump from OUTPUT), Enter opens it.
+        await tab.click();
+        await culprit.focus();
+        await page.keyboard.press('ArrowUp');
+        const previous = view.locator('.pp .step[data-line]:focus');
+        assert.equal(await previous.getAttribute('data-line', { timeout: 10_000 }), String(RULE_LINE - 2), 'the previous rule is focused');
+        await page.keyboard.press('Enter');
+        await wb.waitForCursorLine(RULE_LINE - 1);
+        assert.match(await until('the jump selected', () => wb.cursor(), (c) => selected(RULE_LINE - 1).test(c), 10_000), selected(RULE_LINE - 1));
+        assert.equal(lineOfFile('iptables.rules', RULE_LINE - 1), '-A OUTPUT -j KUBE-FIREWALL');
+        assert.ok((await wb.visibleLines()).includes('-A OUTPUT -j KUBE-FIREWALL'));
+        await page.screenshot({ path: join(artefactsDir, 'packet-path-revealed.png') }); // the rule and the view side by side
+        // Close the view: the quick fix below works on iptables.rules alone.
+        await tab.locator('.codicon-close').click();
+        await until('the view closed', () => tab.count(), (n) => n === 0, 10_000);
+        await wb.waitForActiveTab('iptables.rules');
+      }, viewText);
+    });
 
     await t.test('the quick fix inserts the exemption before the rule (reverted, never saved)', () =>
       wb.step('quick-fix', '.editor-instance, .action-widget', async () => {

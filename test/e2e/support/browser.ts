@@ -48,7 +48,7 @@ export async function launchChromium(): Promise<RunningBrowser> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Monaco renders spaces as U+00A0. */
-const plain = (s: string) => s.replace(/\u00a0/g, ' ');
+export const plain = (s: string) => s.replace(/\u00a0/g, ' ');
 
 export interface Token {
   text: string;
@@ -72,7 +72,7 @@ export class Workbench {
    * Runs one step of the story. On success: a screenshot `NN-name.png`. On failure: `NN-name-FAILED.png`
    * and an error carrying the screenshot's path and the visible text of `focus` (CSS selector).
    */
-  async step<T>(name: string, focus: string, body: () => Promise<T>): Promise<T> {
+  async step<T>(name: string, focus: string, body: () => Promise<T>, moreDom?: () => Promise<string>): Promise<T> {
     const n = String(++this.stepNo).padStart(2, '0');
     const t0 = Date.now();
     try {
@@ -85,7 +85,9 @@ export class Workbench {
     } catch (e) {
       const shot = join(this.shotsDir, `${n}-${name}-FAILED.png`);
       await this.page.screenshot({ path: shot }).catch(() => undefined);
-      const dom = await this.visibleText(focus).catch((err: unknown) => `(could not read the DOM: ${String(err)})`);
+      let dom = await this.visibleText(focus).catch((err: unknown) => `(could not read the DOM: ${String(err)})`);
+      // Text the workbench's DOM does not hold (a webview's page lives in its own frames).
+      if (moreDom) dom += `\n${await moreDom().catch((err: unknown) => `(could not read it: ${String(err)})`)}`;
       const message = e instanceof Error ? e.message : String(e);
       const error = new Error(`e2e step "${name}" failed: ${message}\n  screenshot: ${shot}\n  DOM text of ${focus}:\n${dom}`);
       if (e instanceof Error) error.stack = `${error.message}\n${e.stack ?? ''}`;
