@@ -135,21 +135,63 @@ export function tokenAt(a: CriuLogAnalysis, pos: Position): { key: TokenKey; val
 }
 
 /**
- * Lines where an id, inode, fd or pid appears. Ids print as `id 6`/`id=0x6`, inodes as
- * `ino 0x3f85f` or bare `3f85f` after `ino`, pids in the pid column or `pid: N`/`N exited`.
+ * How ids, inodes, fds and pids print: `id 6`/`id=0x6`, `ino 0x3f85f`, `fd 3`/`fdinfo 3`/`dup 3`,
+ * pids as `pid: N`/`task N`/`N exited` (and in the pid column, read from the line's shape).
+ * Group 1 (or 2) is the value, without `0x`.
  */
-export function occurrencesOf(a: CriuLogAnalysis, key: TokenKey, value: string): number[] {
-  const hex = value.replace(/^0x/i, '').replace(/[^0-9a-f]/gi, '');
-  const pattern: Record<TokenKey, RegExp> = {
-    id: new RegExp(`\\bid[= ](?:0x)?${hex}\\b`, 'i'),
-    ino: new RegExp(`\\bino\\s+(?:0x)?${hex}\\b`, 'i'),
-    fd: new RegExp(`\\b(?:fd[= ]?|fd for |fdinfo |dup )${hex}\\b`, 'i'),
-    pid: new RegExp(`(?:\\bpid:? |\\btask:? |^)${hex}\\b|\\b${hex} (?:exited|killed|was)`),
+const occurrencePatterns: Record<TokenKey, RegExp> = {
+  id: /\bid[= ](?:0x)?([0-9a-f]+)\b/gi,
+  ino: /\bino\s+(?:0x)?([0-9a-f]+)\b/gi,
+  fd: /\b(?:fd[= ]?|fd for |fdinfo |dup )([0-9a-f]+)\b/gi,
+  pid: /(?:\bpid:? |\btask:? |^)([0-9a-f]+)\b|\b([0-9a-f]+) (?:exited|killed|was)/g,
+};
+
+/** Lines by `key value`, built once per analysis (one per document version), on the first ask. */
+const occurrenceIndexes = new WeakMap<CriuLogAnalysis, Map<string, number[]>>();
+
+/**
+ * Every line's ids, inodes, fds and pids. Each pattern is tried at every position of the message
+ * (not only after the previous match), so a value is indexed exactly when a search for that one
+ * value would have found it. Scanning a million lines per hover took ~100 ms; this is paid once.
+ */
+function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
+  let index = occurrenceIndexes.get(a);
+  if (index) return index;
+  const built = new Map<string, number[]>();
+  const add = (key: TokenKey, value: string, line: number) => {
+    const k = `${key} ${key === 'pid' ? value : value.toLowerCase()}`;
+    const lines = built.get(k);
+    if (!lines) built.set(k, [line]);
+    else if (lines[lines.length - 1] !== line) lines.push(line);
   };
-  const re = pattern[key];
-  const out: number[] = [];
-  a.log.lines.forEach((l, i) => {
-    if ((key === 'pid' && (l.pid?.value === Number(value) || l.pie.some((p) => p.tid === Number(value)))) || re.test(l.messageText)) out.push(i);
-  });
-  return out;
+  const keys = Object.keys(occurrencePatterns) as TokenKey[];
+  const lines = a.log.lines;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    const column = l.pid?.value;
+    if (column !== undefined) add('pid', String(column), i);
+    for (const p of l.pie) add('pid', String(p.tid), i);
+    const text = l.messageText;
+    for (const key of keys) {
+      const re = occurrencePatterns[key];
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        add(key, m[1] ?? m[2], i);
+        re.lastIndex = m.index + 1;
+      }
+    }
+  }
+  occurrenceIndexes.set(a, built);
+  return built;
+}
+
+/** Lines where an id, inode, fd or pid appears (see occurrencePatterns), in order. */
+export function occurrencesOf(a: CriuLogAnalysis, key: TokenKey, value: string): number[] {
+  const bare = value.replace(/^0x/i, '').replace(/[^0-9a-f]/gi, '');
+  const normal = key === 'pid' ? String(Number(value)) : bare.toLowerCase();
+  const lines = occurrenceIndex(a).get(`${key} ${normal}`) ?? [];
+  if (key !== 'pid' || normal === bare) return lines;
+  // A pid written with leading zeros in a message matches its text; the column holds the number.
+  const spelled = occurrenceIndex(a).get(`pid ${bare}`) ?? [];
+  return [...new Set([...lines, ...spelled])].sort((x, y) => x - y);
 }
