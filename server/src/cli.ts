@@ -15,8 +15,10 @@ import { htmlReport } from './cli/html';
 import { packetPathDiagram } from './diagram/packetPath';
 import { renderDiagramSvg } from './diagram/svg';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
+import { type RulesetInput } from './netfilter/evaluate/walk';
+import { evaluateRulesets, isNftInput, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { parseIptablesSave } from './netfilter/iptables/ruleset';
+import { parseNftables } from './netfilter/nftables/build';
 import { version } from '../../package.json';
 
 const usage = `Usage: criu-lens check [--format text|json|sarif|html] [--language ID] FILE...
@@ -195,16 +197,26 @@ function trace(args: string[]): number {
     throw e;
   }
   const inputs: RulesetInput[] = [];
+  const all: AnyRulesetInput[] = [];
   for (const file of rulesets) {
     const text = readInput(file);
     const language = detectLanguage(file, text);
-    if (language !== 'iptables-save') throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps (nftables support comes later)`);
+    if (language === 'nftables') {
+      const nft = parseNftables(text);
+      const errors = nft.problems.filter((p) => p.severity === 'error').length;
+      if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that nft -f would reject; evaluating what could be read\n`);
+      all.push({ doc: file, nft });
+      continue;
+    }
+    if (language !== 'iptables-save') throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps and nftables rulesets`);
     const ruleset = parseIptablesSave(text);
     const errors = ruleset.problems.filter((p) => p.severity === 'error').length;
     if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that iptables-restore would reject; evaluating what could be read\n`);
     inputs.push({ doc: file, ruleset });
+    all.push({ doc: file, ruleset });
   }
-  const result = evaluatePacket(inputs, path, packet);
+  const result = evaluateRulesets(all, path, packet);
+  if (format === 'svg' && all.some(isNftInput)) throw new InputError('trace --format svg draws iptables rulesets only for now; use --format text or json with an nftables ruleset');
   if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs, path, packet, evaluation: result })));
   else process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
   return 0;

@@ -13,7 +13,8 @@ import { summarise, type Summary } from './summary';
 import { Debouncer, Generations, turn } from './validation';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
+import { type RulesetInput } from './netfilter/evaluate/walk';
+import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis } from './analysis';
@@ -260,12 +261,23 @@ function rulesetInputs(uris: readonly string[]): RulesetInput[] {
   return inputs;
 }
 
+/** The open iptables-save and nftables documents among `uris`. */
+function anyRulesetInputs(uris: readonly string[]): AnyRulesetInput[] {
+  const inputs: AnyRulesetInput[] = [];
+  for (const uri of uris) {
+    const model = typeof uri === 'string' ? modelOf(uri) : undefined;
+    if (model?.language === 'iptables-save') inputs.push({ doc: uri, ruleset: model.ruleset });
+    if (model?.language === 'nftables') inputs.push({ doc: uri, nft: model.nft });
+  }
+  return inputs;
+}
+
 connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; packet: string }) => {
-  const inputs = rulesetInputs(p.rulesets);
-  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save document');
+  const inputs = anyRulesetInputs(p.rulesets);
+  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save or nftables document');
   if (!['local-out', 'input', 'forward'].includes(p.path)) throw new ResponseError(ErrorCodes.InvalidParams, `unknown path ${p.path}`);
   try {
-    return traceReport(evaluatePacket(inputs, p.path, parsePacketSpec(p.packet)));
+    return traceReport(evaluateRulesets(inputs, p.path, parsePacketSpec(p.packet)));
   } catch (e) {
     if (e instanceof PacketSpecError) throw new ResponseError(ErrorCodes.InvalidParams, `packet: ${e.message}`);
     throw e;

@@ -92,6 +92,9 @@ test('sets, concatenations, vmaps, prefixes, ct state, flags, interfaces', () =>
   assert.equal(run(out('tcp dport vmap { 22 : drop, 80 : accept }'), f).verdict, 'drop');
   assert.equal(run(out('udp dport 22 drop'), f).verdict, 'accept', 'udp dport needs l4proto udp');
   assert.equal(run(out('meta l4proto tcp drop'), f).verdict, 'drop');
+  assert.equal(run(out('ct status dnat drop'), f.replace('ct=established', 'ct=new')).verdict, 'accept', 'a new connection is not NATed yet');
+  assert.equal(run(out('ct status dnat drop'), f).verdict, 'unknown');
+  assert.equal(run(out('ct status dnat drop'), f.replace('ct=established', 'ct=invalid')).verdict, 'accept', 'no entry: ct expressions do not match');
   const named = `table ip t {\n set s {\n  type ipv4_addr\n  elements = { 10.1.2.3 }\n }\n set e {\n  type ipv4_addr\n }\n chain o {\n  type filter hook output priority 0;\n  ip daddr @s drop\n }\n chain p {\n  type filter hook output priority 1;\n  ip daddr @e drop\n }\n}\n`;
   assert.deepEqual(culprits(run(named, f)), ['ip t/o/1']);
   const e = run(named, f.replace('10.1.2.3', '10.1.2.4'));

@@ -27,10 +27,12 @@ export const valBits = (v: Val): Bits => (v.type === 'int' ? { value: Number(v.v
 
 /** nf_conntrack's state bits as nft's `ct state` reads them. */
 const ctBits: Record<string, number> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
+/** IPS_* bits of include/uapi/linux/netfilter/nf_conntrack_common.h as `ct status` names them. */
+const ctStatusBits: Record<string, number> = { expected: 1, 'seen-reply': 2, assured: 4, confirmed: 8, snat: 16, dnat: 32, dying: 512 };
 const tcpFlagBits: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 0x10, urg: 0x20, ecn: 0x40, cwr: 0x80 };
 const l4protos = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp']);
 
-type Kind = 'mark' | 'ctmark' | 'ctstate' | 'addr4' | 'addr6' | 'port' | 'tcpflags' | 'proto' | 'nfproto' | 'ethertype' | 'ifname';
+type Kind = 'mark' | 'ctmark' | 'ctstate' | 'ctstatus' | 'addr4' | 'addr6' | 'port' | 'tcpflags' | 'proto' | 'nfproto' | 'ethertype' | 'ifname';
 
 /** What a selector reads, and the implicit conditions nft adds before it (`tcp dport` needs l4proto tcp). */
 interface Field {
@@ -76,6 +78,7 @@ function selectorField(e: Extract<Expr, { kind: 'selector' }>): Field | undefine
   if ((meta && f === 'mark') || (p === 'mark' && !f)) return { kind: 'mark', read: (c) => bitsVal(c.packet.mark) };
   if (p === 'ct' && f === 'mark') return { kind: 'ctmark', read: ctmarkVal };
   if (p === 'ct' && f === 'state') return { kind: 'ctstate', read: ctStateVal };
+  if (p === 'ct' && f === 'status') return { kind: 'ctstatus', read: ctStatusVal };
   if (p === 'ip' && (f === 'saddr' || f === 'daddr')) return { kind: 'addr4', read: address(f === 'saddr' ? 'src' : 'dst', 32), needs: (c) => family(c, 'ipv4') };
   if (p === 'ip6' && (f === 'saddr' || f === 'daddr')) return { kind: 'addr6', read: address(f === 'saddr' ? 'src' : 'dst', 128), needs: (c) => family(c, 'ipv6') };
   if (p === 'ip' && f === 'protocol') return { kind: 'proto', read: protoVal, needs: (c) => family(c, 'ipv4') };
@@ -105,6 +108,15 @@ function ctStateVal(ctx: NftContext): Val {
   return int(ctBits[s.toLowerCase()], 32);
 }
 
+/** `ct status`: of its bits only snat/dnat are known (from the packet's NAT), the others are not modelled. */
+function ctStatusVal(ctx: NftContext): Val {
+  const p = ctx.packet;
+  if (p.ct === 'INVALID' || p.ct === 'UNTRACKED') return { type: 'absent', why: 'no conntrack entry' };
+  const dnat = p.nat?.dnat;
+  const snat = p.nat?.snat;
+  return { type: 'int', value: BigInt((dnat ? ctStatusBits.dnat : 0) | (snat ? ctStatusBits.snat : 0)), known: BigInt((dnat !== undefined ? ctStatusBits.dnat : 0) | (snat !== undefined ? ctStatusBits.snat : 0)), width: 32 };
+}
+
 function protoVal(ctx: NftContext): Val {
   if (ctx.packet.proto === undefined) return unknown('the protocol');
   const n = protocolNumber(ctx.packet.proto);
@@ -128,6 +140,8 @@ function constant(e: Expr, kind: Kind, ctx: NftContext): { value: bigint; mask?:
       }
       case 'ctstate':
         return ctBits[t] !== undefined ? { list: BigInt(ctBits[t]) } : e.number !== undefined ? { value: BigInt(e.number) } : undefined;
+      case 'ctstatus':
+        return ctStatusBits[t] !== undefined ? { list: BigInt(ctStatusBits[t]) } : e.number !== undefined ? { value: BigInt(e.number) } : undefined;
       case 'tcpflags':
         return tcpFlagBits[t] !== undefined ? { list: BigInt(tcpFlagBits[t]) } : e.number !== undefined ? { value: BigInt(e.number) } : undefined;
       case 'port': {
@@ -148,7 +162,7 @@ function constant(e: Expr, kind: Kind, ctx: NftContext): { value: bigint; mask?:
         return e.number !== undefined ? { value: BigInt(e.number >>> 0) } : undefined;
     }
   }
-  if (e.kind === 'list' && (kind === 'ctstate' || kind === 'tcpflags')) {
+  if (e.kind === 'list' && (kind === 'ctstate' || kind === 'ctstatus' || kind === 'tcpflags')) {
     let bits = 0n;
     for (const item of e.items) {
       const c = constant(item, kind, ctx);
