@@ -14,7 +14,7 @@ import { Debouncer, Generations, turn } from './validation';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { type RulesetInput } from './netfilter/evaluate/walk';
-import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
+import { evaluateRulesets, isNftInput, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis } from './analysis';
@@ -387,6 +387,7 @@ connection.onRequest('criuLens/replay', async (p: { uri: string; line: number })
   if (!link.verdicts.length) return { ok: false, reason: 'no ruleset of this node is open or in the workspace' };
   const texts: string[] = [];
   for (const { ruleset } of link.verdicts) {
+    if (isNftInput(ruleset)) return { ok: false, reason: `cannot confirm with the kernel: ${decodeURIComponent(ruleset.doc.replace(/^.*\//, ''))} is an nftables ruleset; replay loads iptables-save dumps. Nothing was changed.` };
     const open = documents.get(ruleset.doc);
     let text: string;
     try {

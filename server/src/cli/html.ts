@@ -6,6 +6,7 @@
 import type { Finding } from '../core/finding';
 import type { FinLink } from '../link/finLink';
 import { finLinkDiagram } from '../diagram/packetPath';
+import { isNftInput } from '../netfilter/evaluate/nftWalk';
 import { diagramCss, escapeXml, renderDiagramSvg } from '../diagram/svg';
 
 const pageCss = `
@@ -32,7 +33,9 @@ export function htmlReport(files: readonly { path: string; language: string }[],
   for (const link of links) {
     if (!link.failure.packet) continue;
     for (const verdict of link.verdicts) {
-      const d = finLinkDiagram(link.failure.packet, verdict);
+      // The diagram draws iptables tables; nftables rulesets are reported in the findings table.
+      if (isNftInput(verdict.ruleset)) continue;
+      const d = finLinkDiagram(link.failure.packet, { ruleset: verdict.ruleset, evaluation: verdict.evaluation });
       n++;
       diagrams.push(
         `<h3>${escapeXml(`${link.failure.doc}:${link.failure.line + 1}`)} against ${escapeXml(verdict.ruleset.doc)}: ${escapeXml(d.verdict)}</h3>`,

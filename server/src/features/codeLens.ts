@@ -4,7 +4,8 @@
  */
 import type { CodeLens, Location } from 'vscode-languageserver';
 import { range as lineRange } from '../core/text';
-import { culpritName, type FinLink } from '../link/finLink';
+import { isNftInput } from '../netfilter/evaluate/nftWalk';
+import { culpritName, firstTableRange, type FinLink } from '../link/finLink';
 import { showPacketPathCommand } from './packetPath';
 
 export const REVEAL_COMMAND = 'criuLens.reveal';
@@ -30,14 +31,14 @@ export function codeLenses(uri: string, links: readonly FinLink[], options: { pa
       }
       for (const { ruleset, evaluation } of link.verdicts) {
         if (evaluation.verdict === 'accept') {
-          lenses.push({ range: at, command: { title: `Not dropped by ${basename(ruleset.doc)}`, command: REVEAL_COMMAND, arguments: [ruleset.doc, ruleset.ruleset.tables[0]?.range ?? lineRange(0, 0, 0)] } });
+          lenses.push({ range: at, command: { title: `Not dropped by ${basename(ruleset.doc)}`, command: REVEAL_COMMAND, arguments: [ruleset.doc, firstTableRange(ruleset)] } });
           continue;
         }
         for (const c of evaluation.culprits) {
           const title = `${evaluation.verdict === 'drop' ? 'Dropped by' : 'May be dropped by'} ${culpritName(c)} (${basename(c.doc)}:${c.range.start.line + 1})`;
           lenses.push({ range: at, command: { title, command: REVEAL_COMMAND, arguments: [c.doc, c.range] } });
         }
-        if (options.packetPath) lenses.push({ range: at, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
+        if (options.packetPath && !isNftInput(ruleset)) lenses.push({ range: at, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
       }
     }
     for (const { ruleset, evaluation } of link.verdicts) {
@@ -45,7 +46,7 @@ export function codeLenses(uri: string, links: readonly FinLink[], options: { pa
         if (c.doc !== uri) continue;
         const title = `${evaluation.verdict === 'drop' ? 'Drops' : 'May drop'} CRIU's FIN (${basename(link.failure.doc)}:${link.failure.line + 1})`;
         lenses.push({ range: c.range, command: { title, command: REVEAL_COMMAND, arguments: [link.failure.doc, logLineRange(link)] } });
-        if (options.packetPath) lenses.push({ range: c.range, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
+        if (options.packetPath && !isNftInput(ruleset)) lenses.push({ range: c.range, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
       }
     }
   }

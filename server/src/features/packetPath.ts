@@ -8,6 +8,7 @@ import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { finLinkDiagram, packetPathDiagram, type PacketPathDiagram } from '../diagram/packetPath';
 import { diagramCss, renderDiagramSvg } from '../diagram/svg';
 import type { FinLink } from '../link/finLink';
+import { isNftInput } from '../netfilter/evaluate/nftWalk';
 import { parsePacketSpec, PacketSpecError, type Path } from '../netfilter/evaluate/packet';
 import type { RulesetInput } from '../netfilter/evaluate/walk';
 
@@ -49,7 +50,8 @@ export function packetPath(params: PacketPathParams, links: readonly FinLink[], 
     const link = links.find((l) => l.failure.doc === log && l.failure.line === line);
     const verdict = link?.verdicts.find((v) => v.ruleset.doc === ruleset);
     if (!link?.failure.packet || !verdict) throw new ResponseError(ErrorCodes.InvalidParams, `no failed FIN at ${basename(log)}:${line + 1} linked to ${basename(ruleset)} (was a file closed or changed?)`);
-    const diagram = finLinkDiagram(link.failure.packet, verdict);
+    if (isNftInput(verdict.ruleset)) throw new ResponseError(ErrorCodes.InvalidParams, `the packet-path diagram draws iptables rulesets; ${basename(ruleset)} is an nftables ruleset (use criuLens/trace)`);
+    const diagram = finLinkDiagram(link.failure.packet, { ruleset: verdict.ruleset, evaluation: verdict.evaluation });
     return result(`CRIU's FIN (${basename(log)}:${line + 1}) · ${basename(ruleset)}`, diagram);
   }
   const p = params as PacketTarget | undefined;

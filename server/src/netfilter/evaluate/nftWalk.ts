@@ -221,6 +221,19 @@ function runRule(stage: NftStage, rule: Rule, at: number, branch: Branch, stack:
     return { kind: 'unknown', branch, reason: why };
   };
   let acted = false;
+  /** A match that may or may not hold: the branch where it does not goes on with the next rule. */
+  const fork = (text: string, why: string): TableEnd | undefined => {
+    if (budget.branches >= MAX_BRANCHES) {
+      branch.trace.push(stepOf(stage, rule, 'unknown', 'too many possibilities: not followed'));
+      return { kind: 'unknown', branch, reason: 'too many possibilities' };
+    }
+    budget.branches++;
+    const notTaken: Branch = { packet: { ...branch.packet }, trace: [...branch.trace, stepOf(stage, rule, 'unknown', `assumed not to match (${text}: ${why})`)], conditions: [...branch.conditions, `not (${text})`] };
+    work.push({ branch: notTaken, stack: stack.map((f) => ({ ...f })) });
+    branch.conditions = [...branch.conditions, /not modelled|elements|is not|not in this table/.test(why) ? `${text} (${why})` : text];
+    match = 'unknown';
+    return undefined;
+  };
   for (let i = at; i < rule.statements.length; i++) {
     const st = rule.statements[i];
     switch (st.kind) {
@@ -231,21 +244,8 @@ function runRule(stage: NftStage, rule: Rule, at: number, branch: Branch, stack:
           return 'next';
         }
         if (r.result === 'unknown') {
-          const why = r.why ?? 'unknown';
-          if (/not modelled|not in this table|no elements|not a value|not an|does not fit|is not/.test(why) && !/^the /.test(why)) {
-            // Not a packet field we could learn: the rule's effect cannot be told.
-            return unknownEnd(why);
-          }
-          if (budget.branches >= MAX_BRANCHES) {
-            branch.trace.push(stepOf(stage, rule, 'unknown', 'too many possibilities: not followed'));
-            return { kind: 'unknown', branch, reason: 'too many possibilities' };
-          }
-          budget.branches++;
-          const text = statementText(st);
-          const notTaken: Branch = { packet: { ...branch.packet }, trace: [...branch.trace, stepOf(stage, rule, 'unknown', `assumed not to match (${text}: ${why})`)], conditions: [...branch.conditions, `not (${text})`] };
-          work.push({ branch: notTaken, stack: stack.map((f) => ({ ...f })) });
-          branch.conditions = [...branch.conditions, text];
-          match = 'unknown';
+          const end = fork(statementText(st), r.why ?? 'unknown');
+          if (end) return end;
         }
         break;
       }
@@ -255,10 +255,17 @@ function runRule(stage: NftStage, rule: Rule, at: number, branch: Branch, stack:
       case 'setUpdate':
         break;
       case 'limit':
-      case 'quota':
-        return unknownEnd(`\`${st.keyword.text}\` depends on the rate of earlier packets`);
-      case 'xt':
-        return unknownEnd(`\`xt ${st.what} ${st.name}\` (an iptables-nft extension nft cannot show)`);
+      case 'quota': {
+        const end = fork(st.keyword.text, 'depends on earlier packets, not modelled');
+        if (end) return end;
+        break;
+      }
+      case 'xt': {
+        if (st.what !== 'match') return unknownEnd(`\`xt ${st.what} ${st.name}\` (an iptables-nft extension nft cannot show)`);
+        const end = fork(`xt match ${st.name}`, 'an iptables-nft extension nft cannot show: not modelled');
+        if (end) return end;
+        break;
+      }
       case 'notrack':
         branch.packet = { ...branch.packet, ct: 'UNTRACKED' };
         record('notrack: the packet is UNTRACKED from here on');
