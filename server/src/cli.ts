@@ -16,7 +16,7 @@ import { packetPathDiagram } from './diagram/packetPath';
 import { renderDiagramSvg } from './diagram/svg';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
 import { type RulesetInput } from './netfilter/evaluate/walk';
-import { evaluateRulesets, isNftInput, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
+import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { parseIptablesSave } from './netfilter/iptables/ruleset';
 import { parseNftables } from './netfilter/nftables/build';
 import { version } from '../../package.json';
@@ -216,8 +216,7 @@ function trace(args: string[]): number {
     all.push({ doc: file, ruleset });
   }
   const result = evaluateRulesets(all, path, packet);
-  if (format === 'svg' && all.some(isNftInput)) throw new InputError('trace --format svg draws iptables rulesets only for now; use --format text or json with an nftables ruleset');
-  if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs, path, packet, evaluation: result })));
+  if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs: all, path, packet, evaluation: result })));
   else process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
   return 0;
 }

@@ -13,7 +13,6 @@ import { summarise, type Summary } from './summary';
 import { Debouncer, Generations, turn } from './validation';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { type RulesetInput } from './netfilter/evaluate/walk';
 import { evaluateRulesets, isNftInput, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -251,16 +250,6 @@ connection.onWorkspaceSymbol((p) => {
  * `criuLens/trace`: one packet through open rulesets (the CLI's `trace`, for the editor):
  * params { rulesets: uri[], path: 'local-out'|'input'|'forward', packet: "family=ipv4 proto=tcp …" }.
  */
-/** The open iptables-save documents among `uris`, as the evaluator takes them. */
-function rulesetInputs(uris: readonly string[]): RulesetInput[] {
-  const inputs: RulesetInput[] = [];
-  for (const uri of uris) {
-    const model = typeof uri === 'string' ? modelOf(uri) : undefined;
-    if (model?.language === 'iptables-save') inputs.push({ doc: uri, ruleset: model.ruleset });
-  }
-  return inputs;
-}
-
 /** The open iptables-save and nftables documents among `uris`. */
 function anyRulesetInputs(uris: readonly string[]): AnyRulesetInput[] {
   const inputs: AnyRulesetInput[] = [];
@@ -290,7 +279,7 @@ connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; pac
  */
 connection.onRequest(PACKET_PATH_REQUEST, (p: PacketPathParams, token: CancellationToken) => {
   if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
-  return packetPath(p, links, rulesetInputs);
+  return packetPath(p, links, anyRulesetInputs);
 });
 
 /** What `criuLens/analyseLargeLog` answers. */

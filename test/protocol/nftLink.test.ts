@@ -53,6 +53,11 @@ test('restore.log + nftables.rules over LSP: the EPERM line is linked to ip filt
   const def = (await server.connection.sendRequest('textDocument/definition', { textDocument: { uri: restore.uri }, position: { line: epermLine, character: 40 } })) as { uri: string; range: { start: { line: number } } }[];
   assert.deepEqual(def.map((d) => [d.uri, d.range.start.line]), [[rules.uri, culpritLine]]);
 
+  const pp = (await server.connection.sendRequest('criuLens/packetPath', { log: restore.uri, line: epermLine, ruleset: rules.uri })) as { diagram: { verdict: string; hooks: { stages: { kind: string; name: string; state: string }[] }[] }; svg: string };
+  assert.equal(pp.diagram.verdict, 'drop');
+  assert.ok(pp.diagram.hooks[0].stages.some((x) => x.kind === 'nft-base-chain' && x.name === 'ip filter' && x.state === 'drop'));
+  assert.match(pp.svg, /data-kind="nft-base-chain"/);
+
   const hover = (await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: rules.uri }, position: { line: culpritLine, character: 8 } })) as { contents: { value: string } };
   assert.match(hover.contents.value, /nft insert rule ip filter KUBE-FIREWALL meta mark 0x0000c114 return/);
   assert.match(hover.contents.value, /nft insert rule ip filter KUBE-FIREWALL position <handle> meta mark 0x0000c114 return/);

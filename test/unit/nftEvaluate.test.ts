@@ -8,6 +8,8 @@ import { evaluateRulesets, mixedStages, type AnyRulesetInput } from '../../serve
 import type { Evaluation } from '../../server/src/netfilter/evaluate/walk';
 import { parsePacketSpec } from '../../server/src/netfilter/evaluate/packet';
 import { examplesDir } from '../support/paths';
+import { diagramSteps, packetPathDiagram } from '../../server/src/diagram/packetPath';
+import { renderDiagramSvg } from '../../server/src/diagram/svg';
 
 const FIN = 'family=ipv4 proto=tcp src=10.96.0.42 sport=5432 dst=192.168.10.21 dport=43512 flags=FIN,ACK mark=0xc114 oif=lo';
 
@@ -125,4 +127,26 @@ test('iptables-legacy tables sit at their fixed priorities among nft base chains
   assert.deepEqual(e.trace.map((t) => t.table), ['inet CRIU', 'filter', 'filter'].slice(0, e.trace.length));
   const stages = mixedStages([n, { doc: 'legacy', ruleset: legacy }], 'local-out', parsePacketSpec('family=ipv4'));
   assert.deepEqual(stages.map((s) => `${s.kind}:${s.priority}`), ['nft:-10', 'xtables:0']);
+});
+
+test('packet-path diagram of an nft ruleset: nft base chains by priority, the KUBE-FIREWALL culprit, CRIU\'s chain not reached', () => {
+  const input = nft(readFileSync(join(examplesDir, 'nftables.rules'), 'utf8'), 'nftables.rules');
+  const d = packetPathDiagram({ inputs: [input], path: 'local-out', packet: parsePacketSpec(`${FIN} ct=invalid`) });
+  assert.equal(d.verdict, 'drop');
+  const stages = d.hooks.flatMap((h) => h.stages.map((s) => `${h.name}:${s.kind}:${s.name}/${s.chain}@${s.priority}:${s.state}`));
+  assert.deepEqual(stages, [
+    'OUTPUT:nft-base-chain:ip mangle/OUTPUT@-150:passed',
+    'OUTPUT:nft-base-chain:ip nat/OUTPUT@-100:skipped',
+    'OUTPUT:nft-base-chain:ip filter/OUTPUT@0:drop',
+    'OUTPUT:nft-base-chain:inet CRIU-5f3c9a2e-81d4-4b6e-9c/output@0:not-reached',
+    'POSTROUTING:nft-base-chain:ip mangle/POSTROUTING@-150:not-reached',
+    'POSTROUTING:nft-base-chain:ip nat/POSTROUTING@100:not-reached',
+  ]);
+  const culprit = diagramSteps(d).filter((s) => s.culprit);
+  assert.equal(culprit.length, 1);
+  assert.match(culprit[0].text ?? '', /^meta mark & 0x00008000 == 0x00008000/);
+  const filter = d.hooks[0].stages[2];
+  assert.deepEqual(filter.visits.map((v) => [v.chain, v.enteredBy]), [['OUTPUT', 'hook'], ['KUBE-FIREWALL', 'jump']]);
+  const svg = renderDiagramSvg(d);
+  assert.match(svg, /data-kind="nft-base-chain"/);
 });

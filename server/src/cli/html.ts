@@ -6,7 +6,6 @@
 import type { Finding } from '../core/finding';
 import type { FinLink } from '../link/finLink';
 import { finLinkDiagram } from '../diagram/packetPath';
-import { isNftInput } from '../netfilter/evaluate/nftWalk';
 import { diagramCss, escapeXml, renderDiagramSvg } from '../diagram/svg';
 
 const pageCss = `
@@ -33,8 +32,6 @@ export function htmlReport(files: readonly { path: string; language: string }[],
   for (const link of links) {
     if (!link.failure.packet) continue;
     for (const verdict of link.verdicts) {
-      // The diagram draws iptables tables; nftables rulesets are reported in the findings table.
-      if (isNftInput(verdict.ruleset)) continue;
       const d = finLinkDiagram(link.failure.packet, { ruleset: verdict.ruleset, evaluation: verdict.evaluation });
       n++;
       diagrams.push(

@@ -4,7 +4,6 @@
  */
 import type { CodeLens, Location } from 'vscode-languageserver';
 import { range as lineRange } from '../core/text';
-import { isNftInput } from '../netfilter/evaluate/nftWalk';
 import { culpritName, firstTableRange, type FinLink } from '../link/finLink';
 import { showPacketPathCommand } from './packetPath';
 
@@ -38,7 +37,7 @@ export function codeLenses(uri: string, links: readonly FinLink[], options: { pa
           const title = `${evaluation.verdict === 'drop' ? 'Dropped by' : 'May be dropped by'} ${culpritName(c)} (${basename(c.doc)}:${c.range.start.line + 1})`;
           lenses.push({ range: at, command: { title, command: REVEAL_COMMAND, arguments: [c.doc, c.range] } });
         }
-        if (options.packetPath && !isNftInput(ruleset)) lenses.push({ range: at, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
+        if (options.packetPath) lenses.push({ range: at, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
       }
     }
     for (const { ruleset, evaluation } of link.verdicts) {
@@ -46,7 +45,7 @@ export function codeLenses(uri: string, links: readonly FinLink[], options: { pa
         if (c.doc !== uri) continue;
         const title = `${evaluation.verdict === 'drop' ? 'Drops' : 'May drop'} CRIU's FIN (${basename(link.failure.doc)}:${link.failure.line + 1})`;
         lenses.push({ range: c.range, command: { title, command: REVEAL_COMMAND, arguments: [link.failure.doc, logLineRange(link)] } });
-        if (options.packetPath && !isNftInput(ruleset)) lenses.push({ range: c.range, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
+        if (options.packetPath) lenses.push({ range: c.range, command: showPacketPathCommand({ log: link.failure.doc, line: link.failure.line, ruleset: ruleset.doc }) });
       }
     }
   }

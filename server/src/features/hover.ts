@@ -5,7 +5,6 @@ import { explain } from '../netfilter/iptables/explain';
 import { nodeAt } from '../netfilter/iptables/query';
 import { explain as explainNft } from '../netfilter/nftables/explain';
 import { nodeAt as nftNodeAt } from '../netfilter/nftables/query';
-import { isNftInput } from '../netfilter/evaluate/nftWalk';
 import { dropHover, exemptionForInput } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
 import { evidenceHover, type KernelLinks } from '../link/kernelEvidence';
@@ -19,12 +18,12 @@ import { packetPathLink } from './packetPath';
 function linkHover(uri: string, position: Position, links: readonly FinLink[], packetPath: boolean): string | undefined {
   for (const link of links) {
     const target = (ruleset: string) => ({ log: link.failure.doc, line: link.failure.line, ruleset });
-    if (packetPath && link.failure.doc === uri && link.failure.line === position.line && link.failure.packet && link.verdicts.some((v) => !isNftInput(v.ruleset))) {
-      return link.verdicts.filter((v) => !isNftInput(v.ruleset)).map((v) => `${packetPathLink(target(v.ruleset.doc))} through ${decodeURIComponent(v.ruleset.doc.replace(/^.*[\\/]/, ''))}`).join(' · ');
+    if (packetPath && link.failure.doc === uri && link.failure.line === position.line && link.failure.packet && link.verdicts.length) {
+      return link.verdicts.map((v) => `${packetPathLink(target(v.ruleset.doc))} through ${decodeURIComponent(v.ruleset.doc.replace(/^.*[\\/]/, ''))}`).join(' · ');
     }
     for (const { ruleset, evaluation } of link.verdicts) {
       const culprit = evaluation.culprits.find((c) => c.doc === uri && c.range.start.line === position.line);
-      if (culprit) return dropHover(link, evaluation, exemptionForInput(ruleset, culprit)) + (packetPath && !isNftInput(ruleset) ? `\n\n${packetPathLink(target(ruleset.doc))}` : '');
+      if (culprit) return dropHover(link, evaluation, exemptionForInput(ruleset, culprit)) + (packetPath ? `\n\n${packetPathLink(target(ruleset.doc))}` : '');
     }
   }
   return undefined;
