@@ -64,7 +64,15 @@ interface Case {
 }
 
 function genMatch(r: Rng, c: Case): string {
-  switch (r.int(0, 9)) {
+  switch (r.int(0, 13)) {
+    case 10:
+      return r.pick(['oifname "lo"', 'oifname != "eth*"', 'iifname "lo"', 'oif lo', 'meta oifname "l*"']);
+    case 11:
+      return r.pick(['tcp flags fin', 'tcp flags syn', 'tcp flags syn / syn,ack', 'tcp flags fin,ack / fin,ack', 'tcp flags == fin|ack', 'tcp flags & (syn|fin) == fin']);
+    case 12:
+      return r.pick(['ct mark 0x0', 'ct mark & 0x8000 == 0x8000', 'ct mark != 0x00000001', 'ct state untracked', 'ct status dnat']);
+    case 13:
+      return `th dport ${r.chance(0.5) ? c.packet.dport : r.pick(DPORTS)}`;
     case 0: {
       const mask = r.pick(MASKS);
       const value = r.chance(0.6) ? (c.packet.mark & mask) >>> 0 : (r.pick(MARKS) & mask) >>> 0;
@@ -99,6 +107,7 @@ function genRule(r: Rng, c: Case, targets: string[]): string {
   const udp = n === 0 && r.chance(0.1);
   if (udp) parts.push('meta l4proto udp');
   if (r.chance(0.15)) parts.push(r.chance(0.5) ? `meta mark set ${hex(r.pick(MARKS))}` : `meta mark set mark or ${hex(r.pick([0x8000, 0x4000, 0xc114]))}`);
+  else if (r.chance(0.05)) parts.push(r.pick(['ct mark set meta mark', 'meta mark set ct mark', `ct mark set ${hex(r.pick(MARKS))}`]));
   parts.push('counter');
   const v = r.int(0, 11);
   if (v <= 2) parts.push('accept');

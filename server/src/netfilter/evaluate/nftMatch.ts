@@ -162,6 +162,13 @@ function constant(e: Expr, kind: Kind, ctx: NftContext): { value: bigint; mask?:
         return e.number !== undefined ? { value: BigInt(e.number >>> 0) } : undefined;
     }
   }
+  if (e.kind === 'binop' && e.op === '|' && !e.mask) {
+    // `fin|ack`: the bits of both.
+    const a = constant(e.left, kind, ctx);
+    const b = constant(e.right, kind, ctx);
+    if (!a || !b) return undefined;
+    return { list: ('list' in a ? a.list : a.value) | ('list' in b ? b.list : b.value) };
+  }
   if (e.kind === 'list' && (kind === 'ctstate' || kind === 'ctstatus' || kind === 'tcpflags')) {
     let bits = 0n;
     for (const item of e.items) {
@@ -189,11 +196,16 @@ function leftValue(e: Expr, ctx: NftContext): { val: Val; field?: Field; why?: s
     if (!field) return { val: unknown(`\`${e.text}\` is not modelled`), why: `\`${e.text}\` is not modelled` };
     return { val: field.read(ctx), field };
   }
-  if (e.kind === 'binop' && !e.mask && e.right.kind === 'value' && e.right.number !== undefined) {
+  if (e.kind === 'binop' && !e.mask && (e.op === '&' || e.op === '|' || e.op === '^')) {
     const inner = leftValue(e.left, ctx);
     const v = inner.val;
+    if (inner.why || !inner.field) return inner;
+    // The constant in the field's own terms (`tcp flags & (syn|fin)`), or a plain number.
+    const k = constant(e.right, inner.field.kind, ctx);
+    const n = k ? ('list' in k ? k.list : 'name' in k && k.name !== undefined ? undefined : k.value) : e.right.kind === 'value' && e.right.number !== undefined ? BigInt(e.right.number >>> 0) : undefined;
+    if (n === undefined) return { val: unknown('expression not modelled'), why: `\`${exprText(e)}\` is not modelled` };
     if (v.type !== 'int') return inner;
-    const c = BigInt(e.right.number >>> 0) & full(v.width);
+    const c = n & full(v.width);
     const all = full(v.width);
     switch (e.op) {
       case '&':
@@ -212,6 +224,14 @@ const exprText = (e: Expr): string => ('text' in e ? e.text : e.kind);
 /** One value on the right (an element of a set, or the whole right side) against the left's value. */
 function matchOne(v: Val, kind: Kind, right: Expr, ctx: NftContext, implicit: boolean): Tri | string {
   if (v.type === 'absent') return 'no';
+  if (right.kind === 'list' && right.items.length > 1) {
+    // `fin,ack / fin,ack` reads as [fin, ack / fin,ack]: the mask applies to the whole list.
+    const last = right.items[right.items.length - 1];
+    if (last.kind === 'binop' && last.mask) {
+      const value: Expr = { kind: 'list', items: [...right.items.slice(0, -1), last.left], range: right.range };
+      return matchOne(v, kind, { ...last, left: value }, ctx, implicit);
+    }
+  }
   if (right.kind === 'prefix') {
     if (v.type !== 'int' || (kind !== 'addr4' && kind !== 'addr6')) return v.type === 'unknown' ? 'unknown' : `\`${exprText(right)}\` is not modelled`;
     const base = constant(right.base, kind, ctx);
@@ -334,11 +354,11 @@ export function evaluateMatch(st: Extract<Statement, { kind: 'match' }>, ctx: Nf
 }
 
 /** The value a `set` statement writes (`meta mark set mark or 0x8000`, `ct mark set meta mark`), as 32 bits. */
-export function setValue(e: Expr, ctx: NftContext): Bits | undefined {
+export function setValue(e: Expr, ctx: NftContext): Bits | 'break' | undefined {
   if (e.kind === 'value' && e.number !== undefined) return { value: e.number >>> 0, known: 0xffffffff };
   const l = leftValue(e, ctx);
   if (l.why || !l.field || (l.field.kind !== 'mark' && l.field.kind !== 'ctmark')) return undefined;
-  if (l.val.type === 'absent') return { value: 0, known: 0xffffffff };
+  if (l.val.type === 'absent') return 'break';
   return valBits(l.val);
 }
 

@@ -41,7 +41,7 @@ export function xtablesTablePriority(table: string, hook: string): number {
   }
 }
 
-/** Conntrack runs at -200: base chains before it see no entry yet (as the raw table does). */
+/** Conntrack runs at -200 on prerouting and output: base chains before it there see no entry yet (as the raw table does). */
 const CONNTRACK_PRIORITY = -200;
 
 /** An nft base chain on a hook. */
@@ -168,7 +168,10 @@ function runBaseChain(stage: NftStage, start: Branch, budget: Budget, path: Path
   const entry = stage.chain;
   const work: Work[] = [{ branch: start, stack: [{ chain: entry, rules: entry.rules, next: 0 }] }];
   let steps = 0;
-  const beforeCt = (stage.chain.base?.priority?.value ?? 0) < CONNTRACK_PRIORITY;
+  // Conntrack attaches the entry on prerouting and output only; later hooks see it whatever their priority
+  // (found by the kernel-oracle test: a postrouting chain at -250 reads the ct mark).
+  const hook = stage.chain.base?.hook.value;
+  const beforeCt = (hook === 'output' || hook === 'prerouting') && (stage.chain.base?.priority?.value ?? 0) < CONNTRACK_PRIORITY;
   while (work.length) {
     const item = work.pop()!;
     const { branch, stack } = item;
@@ -280,6 +283,11 @@ function runRule(stage: NftStage, rule: Rule, at: number, branch: Branch, stack:
           return unknownEnd(`\`${t.text} set\` is not modelled`);
         }
         const value = setValue(st.value, ctx());
+        if (value === 'break') {
+          // Reading `ct mark` without a conntrack entry breaks the rule: nothing is set, no verdict.
+          branch.trace.push(stepOf(stage, rule, 'no', `${t.text} set: no conntrack entry to read, the rule stops: next rule`));
+          return 'next';
+        }
         const bits = value ?? { value: 0, known: 0 };
         if (isMark) branch.packet = { ...branch.packet, mark: bits };
         else if (branch.packet.ct !== 'INVALID' && branch.packet.ct !== 'UNTRACKED') branch.packet = { ...branch.packet, ctmark: branch.packet.ct === undefined ? { value: 0, known: 0 } : bits };
