@@ -35,7 +35,8 @@ Analyses CRIU logs and netfilter rulesets together and prints findings.
                       html: a self-contained page, with the packet path of each failed FIN
   --language ID       treat every FILE as ID (${languageIds.join(', ')})
                       instead of detecting each file's language from its content
-trace walks one packet through the rulesets' tables in kernel order and prints the verdict
+trace walks one packet through the rulesets' tables in kernel order (iptables-save dumps and
+nftables rulesets, nft base chains by priority) and prints the verdict
 (drop, accept, or unknown when it depends on fields you left out), the rule(s) responsible and
 every step; --format svg draws the packet's path as a standalone SVG image.
 Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
