@@ -91,11 +91,12 @@ export function analyseModels(models: readonly { doc: string; model: DocumentMod
   const criu = models.flatMap(({ doc, model }) => (model.language === 'criu-log' ? [{ doc, analysis: model.criu }] : []));
   const rulesets = models.flatMap(({ doc, model }) => (model.language === 'iptables-save' ? [{ doc, ruleset: model.ruleset }] : []));
   const pairing = pairLogs(criu).flatMap(({ restore, dump }) => pairingFindings(restore, dump));
-  const links = linkFinFailures(finFailures(criu), rulesets);
+  const nft = models.flatMap(({ doc, model }) => (model.language === 'nftables' ? [{ doc, nft: model.nft }] : []));
+  const links = linkFinFailures(finFailures(criu), [...rulesets, ...nft]);
   const linked = linkFindings(links);
   const own = models.flatMap(({ doc, model }) => modelFindings(doc, model));
   const linkedRules = new Set(linked.findings.filter((f) => f.code === 'link.drops-criu-fin').map((f) => `${f.doc}#${f.range.start.line}`));
-  const findings = own.filter((f) => !(f.code === 'iptables.drops-criu-mark' && linkedRules.has(`${f.doc}#${f.range.start.line}`)));
+  const findings = own.filter((f) => !((f.code === 'iptables.drops-criu-mark' || f.code === 'nftables.drops-criu-mark') && linkedRules.has(`${f.doc}#${f.range.start.line}`)));
   const kernelDocs = models.flatMap(({ doc, model }) => (model.language === 'kernel-trace' ? [{ doc, trace: model.trace, evidence: model.evidence }] : []));
   const kernel = linkKernelEvidence(kernelDocs, rulesets, links);
   for (const f of findings) {

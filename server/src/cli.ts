@@ -15,8 +15,10 @@ import { htmlReport } from './cli/html';
 import { packetPathDiagram } from './diagram/packetPath';
 import { renderDiagramSvg } from './diagram/svg';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
+import { type RulesetInput } from './netfilter/evaluate/walk';
+import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { parseIptablesSave } from './netfilter/iptables/ruleset';
+import { parseNftables } from './netfilter/nftables/build';
 import { version } from '../../package.json';
 
 const usage = `Usage: criu-lens check [--format text|json|sarif|html] [--language ID] FILE...
@@ -33,7 +35,8 @@ Analyses CRIU logs and netfilter rulesets together and prints findings.
                       html: a self-contained page, with the packet path of each failed FIN
   --language ID       treat every FILE as ID (${languageIds.join(', ')})
                       instead of detecting each file's language from its content
-trace walks one packet through the rulesets' tables in kernel order and prints the verdict
+trace walks one packet through the rulesets' tables in kernel order (iptables-save dumps and
+nftables rulesets, nft base chains by priority) and prints the verdict
 (drop, accept, or unknown when it depends on fields you left out), the rule(s) responsible and
 every step; --format svg draws the packet's path as a standalone SVG image.
 Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
@@ -195,17 +198,26 @@ function trace(args: string[]): number {
     throw e;
   }
   const inputs: RulesetInput[] = [];
+  const all: AnyRulesetInput[] = [];
   for (const file of rulesets) {
     const text = readInput(file);
     const language = detectLanguage(file, text);
-    if (language !== 'iptables-save') throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps (nftables support comes later)`);
+    if (language === 'nftables') {
+      const nft = parseNftables(text);
+      const errors = nft.problems.filter((p) => p.severity === 'error').length;
+      if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that nft -f would reject; evaluating what could be read\n`);
+      all.push({ doc: file, nft });
+      continue;
+    }
+    if (language !== 'iptables-save') throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps and nftables rulesets`);
     const ruleset = parseIptablesSave(text);
     const errors = ruleset.problems.filter((p) => p.severity === 'error').length;
     if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that iptables-restore would reject; evaluating what could be read\n`);
     inputs.push({ doc: file, ruleset });
+    all.push({ doc: file, ruleset });
   }
-  const result = evaluatePacket(inputs, path, packet);
-  if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs, path, packet, evaluation: result })));
+  const result = evaluateRulesets(all, path, packet);
+  if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs: all, path, packet, evaluation: result })));
   else process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
   return 0;
 }

@@ -13,7 +13,7 @@ import { summarise, type Summary } from './summary';
 import { Debouncer, Generations, turn } from './validation';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { evaluatePacket, type RulesetInput } from './netfilter/evaluate/walk';
+import { evaluateRulesets, isNftInput, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis } from './analysis';
@@ -250,22 +250,23 @@ connection.onWorkspaceSymbol((p) => {
  * `criuLens/trace`: one packet through open rulesets (the CLI's `trace`, for the editor):
  * params { rulesets: uri[], path: 'local-out'|'input'|'forward', packet: "family=ipv4 proto=tcp …" }.
  */
-/** The open iptables-save documents among `uris`, as the evaluator takes them. */
-function rulesetInputs(uris: readonly string[]): RulesetInput[] {
-  const inputs: RulesetInput[] = [];
+/** The open iptables-save and nftables documents among `uris`. */
+function anyRulesetInputs(uris: readonly string[]): AnyRulesetInput[] {
+  const inputs: AnyRulesetInput[] = [];
   for (const uri of uris) {
     const model = typeof uri === 'string' ? modelOf(uri) : undefined;
     if (model?.language === 'iptables-save') inputs.push({ doc: uri, ruleset: model.ruleset });
+    if (model?.language === 'nftables') inputs.push({ doc: uri, nft: model.nft });
   }
   return inputs;
 }
 
 connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; packet: string }) => {
-  const inputs = rulesetInputs(p.rulesets);
-  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save document');
+  const inputs = anyRulesetInputs(p.rulesets);
+  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save or nftables document');
   if (!['local-out', 'input', 'forward'].includes(p.path)) throw new ResponseError(ErrorCodes.InvalidParams, `unknown path ${p.path}`);
   try {
-    return traceReport(evaluatePacket(inputs, p.path, parsePacketSpec(p.packet)));
+    return traceReport(evaluateRulesets(inputs, p.path, parsePacketSpec(p.packet)));
   } catch (e) {
     if (e instanceof PacketSpecError) throw new ResponseError(ErrorCodes.InvalidParams, `packet: ${e.message}`);
     throw e;
@@ -278,7 +279,7 @@ connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; pac
  */
 connection.onRequest(PACKET_PATH_REQUEST, (p: PacketPathParams, token: CancellationToken) => {
   if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
-  return packetPath(p, links, rulesetInputs);
+  return packetPath(p, links, anyRulesetInputs);
 });
 
 /** What `criuLens/analyseLargeLog` answers. */
@@ -375,6 +376,7 @@ connection.onRequest('criuLens/replay', async (p: { uri: string; line: number })
   if (!link.verdicts.length) return { ok: false, reason: 'no ruleset of this node is open or in the workspace' };
   const texts: string[] = [];
   for (const { ruleset } of link.verdicts) {
+    if (isNftInput(ruleset)) return { ok: false, reason: `cannot confirm with the kernel: ${decodeURIComponent(ruleset.doc.replace(/^.*\//, ''))} is an nftables ruleset; replay loads iptables-save dumps. Nothing was changed.` };
     const open = documents.get(ruleset.doc);
     let text: string;
     try {

@@ -31,3 +31,18 @@ test('check exits 1 on a script nft would reject, with the position of the fault
   assert.equal(r.code, 1);
   assert.match(r.stdout, /broken\.nft:4:8: error: Chain `KUBE-FIREWAL` does not exist in table ip filter\. \[nftables\.undefined-chain\]/);
 });
+
+test('check restore.log + nftables.rules: the EPERM line is linked to the nft rule that drops the FIN', () => {
+  const r = cli('check', '--format', 'json', 'examples/restore.log', 'examples/dump.log', 'examples/nftables.rules');
+  assert.equal(r.code, 1, 'the restore failed: an error');
+  type F = { code: string; path: string; severity: string; message: string; range: { start: { line: number } }; related?: { path: string; message: string; range: { start: { line: number } } }[] };
+  const out = JSON.parse(r.stdout) as { findings: F[] };
+  const lines = readFileSync(join(examplesDir, 'nftables.rules'), 'utf8').split('\n');
+  const link = out.findings.filter((f) => f.code === 'link.drops-criu-fin');
+  assert.equal(link.length, 1);
+  assert.equal(link[0].severity, 'warning');
+  assert.match(lines[link[0].range.start.line], /meta mark & 0x00008000 == 0x00008000 .*drop/);
+  assert.match(link[0].message, /^Drops CRIU's FIN: meta mark 0xc114 & 0x8000 = 0x8000 \(restore\.log:331\)/);
+  const eperm = out.findings.find((f) => f.code === 'criu.soccr-fin-eperm')!;
+  assert.ok(eperm.related?.some((x) => /^Dropped by ip filter\/KUBE-FIREWALL rule 1$/.test(x.message) && x.range.start.line === link[0].range.start.line), JSON.stringify(eperm.related));
+});

@@ -43,3 +43,18 @@ test('trace: usage errors exit 2 with a message', () => {
     assert.match(r.stderr, /^criu-lens: /);
   }
 });
+
+test('trace --ruleset x.nft: nftables base chains and the KUBE-FIREWALL culprit in nft syntax', () => {
+  const r = cli('trace', '--ruleset', 'examples/nftables.rules', '--path', 'local-out', '--packet', FIN, '--format', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.verdict, 'drop');
+  assert.deepEqual(report.culprits.map((c: { table: string; chain: string; rule: number; path: string }) => [c.path, c.table, c.chain, c.rule]), [['examples/nftables.rules', 'ip filter', 'KUBE-FIREWALL', 1]]);
+  assert.equal(report.culprits[0].range.start.line, 131, '0-based line of the KUBE-FIREWALL rule');
+  const text = cli('trace', '--ruleset', 'examples/nftables.rules', '--path', 'local-out', '--packet', FIN);
+  assert.match(text.stdout, /^verdict: drop\ndropped by: ip filter\/KUBE-FIREWALL rule 1 \(examples\/nftables\.rules:132:/);
+  // Mixed with an iptables-legacy dump: the legacy filter table also drops it.
+  const mixed = cli('trace', '--ruleset', 'examples/nftables.rules', '--ruleset', 'examples/iptables.rules', '--path', 'local-out', '--packet', FIN, '--format', 'json');
+  assert.equal(mixed.code, 0, mixed.stderr);
+  assert.equal(JSON.parse(mixed.stdout).verdict, 'drop');
+});

@@ -42,20 +42,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseIptablesSave } from '../../server/src/netfilter/iptables/ruleset';
 import { evaluatePacket, type Evaluation } from '../../server/src/netfilter/evaluate/walk';
 import { parsePacketSpec } from '../../server/src/netfilter/evaluate/packet';
 import { iptablesRestore, iptablesTool, oracleAvailable, withNetns } from './netns';
-import { repoRoot } from '../support/paths';
+import { findPython, Sender, SENDER } from './sender';
 
 const DEFAULT_SEED = 0x5eed0000;
 const PAIRS = Number(process.env.LENS_ORACLE_PAIRS ?? 300);
 const FIRST_SEED = Number(process.env.LENS_ORACLE_SEED ?? DEFAULT_SEED);
-const SENDER = join(repoRoot, 'test', 'oracle', 'send-raw.py');
 
 // ---------------------------------------------------------------------------------------------
 // Seeded generator
@@ -370,50 +367,6 @@ function senderRequest(p: TestPacket): string {
 
 // ---------------------------------------------------------------------------------------------
 // The kernel side
-
-/** A python3 that has SO_MARK, preferring the system one (fast start, no shims). */
-function findPython(): string | { reason: string } {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    if (candidate.startsWith('/') && !existsSync(candidate)) continue;
-    const r = spawnSync(candidate, ['-c', 'import socket, struct, errno; print(getattr(socket, "SO_MARK", 36))'], { encoding: 'utf8' });
-    if (r.status === 0) return candidate;
-  }
-  return { reason: 'python3 not found (the raw-socket sender test/oracle/send-raw.py needs it)' };
-}
-
-/** One long-lived send-raw.py --serve inside a namespace: a request line in, an answer line out. */
-class Sender {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiting: ((line: string) => void)[] = [];
-  private stderr = '';
-  private exited = false;
-
-  constructor(ns: string, python: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, python, SENDER, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    createInterface({ input: this.child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-    this.child.stderr.on('data', (d) => (this.stderr += String(d)));
-    this.child.on('exit', (code, signal) => {
-      this.exited = true;
-      for (const w of this.waiting.splice(0)) w(`sender exited (${signal ?? code}): ${this.stderr.trim()}`);
-    });
-  }
-
-  send(request: string): Promise<string> {
-    if (this.exited) return Promise.resolve(`sender exited: ${this.stderr.trim()}`);
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin.write(request + '\n');
-    });
-  }
-
-  close(): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.child.on('exit', () => resolve());
-      this.child.stdin.end();
-    });
-  }
-}
 
 function inNs(ns: string, args: string[]): { code: number; out: string } {
   const r = spawnSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8' });

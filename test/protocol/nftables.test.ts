@@ -113,3 +113,15 @@ test('nftables over LSP: diagnostics, hover, definition, references, symbols, fo
 
   assert.equal(await server.shutdown(), 0);
 });
+
+test('criuLens/trace on an open nftables ruleset: the FIN is dropped by ip filter KUBE-FIREWALL', async (t) => {
+  const server = new ServerUnderTest();
+  t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
+  await server.initialize();
+  await server.open(uri, 'nftables', text);
+  const traced = (await server.connection.sendRequest('criuLens/trace', { rulesets: [uri], path: 'local-out', packet: 'family=ipv4 proto=tcp src=10.96.0.42 sport=5432 dst=192.168.10.21 dport=43512 flags=FIN,ACK mark=0xc114 oif=lo ct=invalid' })) as { verdict: string; culprits: { table: string; chain: string; rule: number; path: string }[] };
+  assert.equal(traced.verdict, 'drop');
+  assert.deepEqual(traced.culprits.map((c) => [c.path, c.table, c.chain, c.rule]), [[uri, 'ip filter', 'KUBE-FIREWALL', 1]]);
+  const accepted = (await server.connection.sendRequest('criuLens/trace', { rulesets: [uri], path: 'local-out', packet: 'family=ipv4 proto=udp src=10.0.0.1 dst=10.0.0.2 mark=0 oif=lo ct=established' })) as { verdict: string };
+  assert.equal(accepted.verdict, 'accept');
+});

@@ -95,7 +95,7 @@ test('criuLens/packetPath: from the lenses and hovers of a linked FIN, and for a
     assert.fail(`no error for ${JSON.stringify(params)}`);
   };
   assert.deepEqual(await failure({ rulesets: [rules.uri], path: 'local-out', packet: 'mark=xyz' }), { code: -32602, message: 'packet: mark: "xyz" is not a number from 0 to 4294967295' });
-  assert.match((await failure({ rulesets: [restore.uri], path: 'local-out', packet: FIN })).message, /none of the rulesets is an open iptables-save document/);
+  assert.match((await failure({ rulesets: [restore.uri], path: 'local-out', packet: FIN })).message, /none of the rulesets is an open iptables-save or nftables document/);
   assert.match((await failure({ rulesets: [rules.uri], path: 'sideways', packet: FIN })).message, /unknown path sideways/);
   assert.match((await failure({ ...target, line: epermLine + 1 })).message, /no failed FIN at restore\.log:\d+ linked to iptables\.rules/);
   assert.equal((await failure(null)).code, -32602);

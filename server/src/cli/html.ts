@@ -32,7 +32,7 @@ export function htmlReport(files: readonly { path: string; language: string }[],
   for (const link of links) {
     if (!link.failure.packet) continue;
     for (const verdict of link.verdicts) {
-      const d = finLinkDiagram(link.failure.packet, verdict);
+      const d = finLinkDiagram(link.failure.packet, { ruleset: verdict.ruleset, evaluation: verdict.evaluation });
       n++;
       diagrams.push(
         `<h3>${escapeXml(`${link.failure.doc}:${link.failure.line + 1}`)} against ${escapeXml(verdict.ruleset.doc)}: ${escapeXml(d.verdict)}</h3>`,

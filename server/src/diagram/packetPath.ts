@@ -10,7 +10,8 @@
 import type { Range } from '../core/text';
 import { formatAddress } from '../knowledge/xtables/args';
 import type { OptionUse, Rule } from '../netfilter/iptables/model';
-import { describeBits, evaluatePacket, pathStages, type Evaluation, type PathStage, type RulesetInput, type TraceStep, type Verdict } from '../netfilter/evaluate/walk';
+import { describeBits, pathStages, type Evaluation, type PathStage, type TraceStep, type Verdict } from '../netfilter/evaluate/walk';
+import { evaluateRulesets, isNftInput, mixedStages, type AnyRulesetInput, type MixedStage } from '../netfilter/evaluate/nftWalk';
 import type { Bits, Packet, Path } from '../netfilter/evaluate/packet';
 
 export type RuleState = 'matched' | 'not-matched' | 'unknown';
@@ -137,16 +138,88 @@ export function xtablesPriority(table: string, hook: string): number {
 export const FOLD_MIN_RULES = 4;
 
 export interface DiagramInput {
-  inputs: readonly RulesetInput[];
+  inputs: readonly AnyRulesetInput[];
   path: Path;
   packet: Packet;
   /** The evaluation of the packet, when the caller has it already. */
   evaluation?: Evaluation;
 }
 
+/**
+ * One stage as the diagram reads it: an xtables table's built-in chain (PathStage) or an nft base
+ * chain, with what the drawing needs of its chains and rules.
+ */
+interface StageView {
+  hook: string;
+  kind: StageNode['kind'];
+  /** As trace steps name the table (`filter`, `ip filter`). */
+  table: string;
+  chainName: string;
+  priority: number;
+  doc?: string;
+  present: boolean;
+  chainInfo(name: string): { builtin: boolean; ruleCount: number; range: Range } | undefined;
+  fallbackRange: Range;
+  ruleText(chain: string, index: number): { text: string; comment?: string } | undefined;
+  belongs(t: TraceStep, first: boolean): boolean;
+}
+
+function xtablesView(stage: PathStage): StageView {
+  const table = stage.tableModel;
+  return {
+    hook: stage.hook,
+    kind: 'xtables-table',
+    table: stage.table,
+    chainName: stage.hook,
+    priority: xtablesPriority(stage.table, stage.hook),
+    ...(stage.doc !== undefined ? { doc: stage.doc } : {}),
+    present: Boolean(stage.chain),
+    chainInfo: (name) => {
+      const chain = table?.chains.get(name);
+      return chain ? { builtin: chain.builtin, ruleCount: chain.rules.length, range: chain.declaration?.range ?? table!.range } : undefined;
+    },
+    fallbackRange: table?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    ruleText: (chain, index) => {
+      const rule = table?.chains.get(chain)?.rules[index - 1];
+      return rule ? ruleText(rule) : undefined;
+    },
+    belongs: (t, first) => belongs(t, stage, first),
+  };
+}
+
+const HOOK_NAMES: Record<string, string> = { output: 'OUTPUT', postrouting: 'POSTROUTING', prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD' };
+
+function mixedView(stage: MixedStage): StageView {
+  if (stage.kind === 'xtables') return { ...xtablesView(stage.stage), priority: stage.priority };
+  const { table, chain } = stage;
+  const name = `${table.family} ${table.name}`;
+  return {
+    hook: HOOK_NAMES[stage.hook] ?? stage.hook,
+    kind: 'nft-base-chain',
+    table: name,
+    chainName: chain.name,
+    priority: stage.priority,
+    doc: stage.doc,
+    present: true,
+    chainInfo: (n) => {
+      const c = table.chains.get(n);
+      return c ? { builtin: Boolean(c.base), ruleCount: c.rules.length, range: c.base?.range ?? c.nameRange } : undefined;
+    },
+    fallbackRange: table.headerRange,
+    ruleText: (c, index) => {
+      const rule = table.chains.get(c)?.rules[index - 1];
+      return rule ? { text: rule.text } : undefined;
+    },
+    // A base chain's steps start in it; regular chains it jumps to follow until another base chain of this table.
+    belongs: (t, first) => t.doc === stage.doc && t.table === name && (first ? t.chain === chain.name : !table.chains.get(t.chain)?.base || t.chain === chain.name),
+  };
+}
+
 export function packetPathDiagram({ inputs, path, packet, evaluation }: DiagramInput): PacketPathDiagram {
-  const e = evaluation ?? evaluatePacket(inputs, path, packet);
-  const stages = pathStages(inputs, path, packet);
+  const e = evaluation ?? evaluateRulesets(inputs, path, packet);
+  const stages: StageView[] = inputs.some(isNftInput)
+    ? mixedStages(inputs, path, packet).map(mixedView)
+    : pathStages(inputs.filter((i) => !isNftInput(i)) as Exclude<AnyRulesetInput, { nft: unknown }>[], path, packet).map(xtablesView);
   const isCulprit = (t: TraceStep) => e.culprits.some((c) => c.doc === t.doc && c.table === t.table && c.chain === t.chain && c.rule === t.rule && t.match !== 'no' && !t.skipped);
   const hooks: HookNode[] = [];
   const edges: DiagramEdge[] = [];
@@ -161,11 +234,11 @@ export function packetPathDiagram({ inputs, path, packet, evaluation }: DiagramI
   for (const stage of stages) {
     let hook = hooks.at(-1);
     if (!hook || hook.name !== stage.hook) hooks.push((hook = { id: id('h'), name: stage.hook, stages: [] }));
-    const node: StageNode = { id: id('s'), kind: 'xtables-table', name: stage.table, chain: stage.hook, priority: xtablesPriority(stage.table, stage.hook), state: 'absent', ...(stage.doc !== undefined ? { doc: stage.doc } : {}), visits: [] };
+    const node: StageNode = { id: id('s'), kind: stage.kind, name: stage.table, chain: stage.chainName, priority: stage.priority, state: 'absent', ...(stage.doc !== undefined ? { doc: stage.doc } : {}), visits: [] };
     hook.stages.push(node);
-    if (!stage.chain) continue;
+    if (!stage.present) continue;
     const steps: TraceStep[] = [];
-    while (at < e.trace.length && belongs(e.trace[at], stage, steps.length === 0)) steps.push(e.trace[at++]);
+    while (at < e.trace.length && stage.belongs(e.trace[at], steps.length === 0)) steps.push(e.trace[at++]);
     if (!steps.length) {
       node.state = 'not-reached';
       continue;
@@ -186,7 +259,7 @@ export function packetPathDiagram({ inputs, path, packet, evaluation }: DiagramI
     else if (last && e.verdict !== 'accept') node.state = 'unknown';
     else node.state = 'passed';
     previous = finalNode.id;
-    previousLabel = node.state === 'skipped' ? 'not looked at' : `${stage.table} done`;
+    previousLabel = node.state === 'skipped' ? 'not looked at' : `${stage.kind === 'nft-base-chain' ? `${stage.table} ${stage.chainName}` : stage.table} done`;
   }
   const verdictText = verdictWords(e.verdict, path);
   if (previous) edges.push({ from: previous, to: 'verdict', kind: 'verdict', label: e.verdict });
@@ -220,23 +293,22 @@ function verdictWords(verdict: Verdict, path: Path): string {
 }
 
 /** Splits one stage's steps into chain visits, with step nodes (folded) and the edges between visits. */
-function chainVisits(stage: PathStage, steps: readonly TraceStep[], id: (p: string) => string, isCulprit: (t: TraceStep) => boolean, edges: DiagramEdge[], onMarks: (m: { mark: Bits; ctmark: Bits }) => void): ChainVisit[] {
-  const table = stage.tableModel!;
+function chainVisits(stage: StageView, steps: readonly TraceStep[], id: (p: string) => string, isCulprit: (t: TraceStep) => boolean, edges: DiagramEdge[], onMarks: (m: { mark: Bits; ctmark: Bits }) => void): ChainVisit[] {
   const visits: { visit: ChainVisit; raw: TraceStep[] }[] = [];
   let current: { visit: ChainVisit; raw: TraceStep[] } | undefined;
   let enteredBy: ChainVisit['enteredBy'] = 'hook';
   for (const t of steps) {
     if (!current || current.visit.chain !== t.chain) {
-      const chain = table.chains.get(t.chain);
+      const chain = stage.chainInfo(t.chain);
       const visit: ChainVisit = {
         id: id('c'),
         chain: t.chain,
         builtin: chain?.builtin ?? false,
-        ruleCount: chain?.rules.length ?? 0,
+        ruleCount: chain?.ruleCount ?? 0,
         enteredBy,
         steps: [],
         notReached: 0,
-        source: { doc: t.doc, range: chain?.declaration?.range ?? table.range },
+        source: { doc: t.doc, range: chain?.range ?? stage.fallbackRange },
       };
       current = { visit, raw: [] };
       visits.push(current);
@@ -252,13 +324,13 @@ function chainVisits(stage: PathStage, steps: readonly TraceStep[], id: (p: stri
     // The packet left this visit for good (a verdict, or a goto out of it): the rest of the chain was never read.
     const leftFor = visits[k + 1]?.visit.enteredBy;
     const lastRule = raw.filter((t) => t.rule > 0).map((t) => t.rule + (t.skipped ?? 1) - 1);
-    const ended = raw.at(-1)!.rule === 0 || raw.at(-1)!.action === 'RETURN';
+    const ended = raw.at(-1)!.rule === 0 || raw.at(-1)!.action === 'RETURN' || raw.at(-1)!.action === 'return';
     if (lastRule.length && !ended && leftFor !== 'jump') visit.notReached = Math.max(0, visit.ruleCount - Math.max(...lastRule));
   }
   return visits.map((v) => v.visit);
 }
 
-function stepNodes(raw: readonly TraceStep[], stage: PathStage, id: (p: string) => string, isCulprit: (t: TraceStep) => boolean, onMarks: (m: { mark: Bits; ctmark: Bits }) => void): StepNode[] {
+function stepNodes(raw: readonly TraceStep[], stage: StageView, id: (p: string) => string, isCulprit: (t: TraceStep) => boolean, onMarks: (m: { mark: Bits; ctmark: Bits }) => void): StepNode[] {
   const nodes: StepNode[] = [];
   let run: TraceStep[] = [];
   const flush = () => {
@@ -301,15 +373,14 @@ function stepNodes(raw: readonly TraceStep[], stage: PathStage, id: (p: string) 
   return nodes;
 }
 
-function stepNode(t: TraceStep, stage: PathStage, id: (p: string) => string, culprit: boolean): StepNode {
+function stepNode(t: TraceStep, stage: StageView, id: (p: string) => string, culprit: boolean): StepNode {
   const state: RuleState = t.match === 'yes' ? 'matched' : t.match === 'no' ? 'not-matched' : 'unknown';
   const base = { id: id('r'), state, rule: t.rule, action: t.action, culprit, source: { doc: t.doc, range: t.range } };
   if (t.rule === 0) {
     const kind: StepNode['kind'] = t.action.startsWith('nat skipped') ? 'note' : t.action.startsWith('end of ') && t.action.endsWith(': return') ? 'chain-end' : 'policy';
     return { ...base, kind };
   }
-  const rule = stage.tableModel?.chains.get(t.chain)?.rules[t.rule - 1];
-  return { ...base, kind: 'rule', ...(rule ? ruleText(rule) : {}) };
+  return { ...base, kind: 'rule', ...(stage.ruleText(t.chain, t.rule) ?? {}) };
 }
 
 /** The rule as iptables-save writes it after `-A CHAIN`, with its comment apart. */
@@ -357,6 +428,6 @@ export function diagramSteps(d: PacketPathDiagram): StepNode[] {
 }
 
 /** The diagram of CRIU's FIN against one ruleset of an EPERM → rule link (the evaluation is the link's own). */
-export function finLinkDiagram(packet: Packet, verdict: { ruleset: RulesetInput; evaluation: Evaluation }): PacketPathDiagram {
+export function finLinkDiagram(packet: Packet, verdict: { ruleset: AnyRulesetInput; evaluation: Evaluation }): PacketPathDiagram {
   return packetPathDiagram({ inputs: [verdict.ruleset], path: 'local-out', packet, evaluation: verdict.evaluation });
 }

@@ -3,7 +3,7 @@
  * file, or copy the equivalent live command. Nothing changes without the user choosing it.
  */
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic } from 'vscode-languageserver';
-import { exemptionFor } from '../link/exemption';
+import { exemptionForInput } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
 
 export const COPY_COMMAND = 'criuLens.copyToClipboard';
@@ -19,7 +19,7 @@ export function codeActions(params: CodeActionParams, links: readonly FinLink[])
       for (const culprit of evaluation.culprits) {
         if (culprit.doc !== uri || seen.has(culprit.range.start.line)) continue;
         if (culprit.range.start.line > params.range.end.line || culprit.range.end.line < params.range.start.line) continue;
-        const fix = exemptionFor(ruleset.ruleset, culprit);
+        const fix = exemptionForInput(ruleset, culprit);
         if (!fix) continue;
         seen.add(culprit.range.start.line);
         const diagnostics: Diagnostic[] = params.context.diagnostics.filter((d) => d.code === 'link.drops-criu-fin' && d.range.start.line === culprit.range.start.line);
@@ -28,7 +28,7 @@ export function codeActions(params: CodeActionParams, links: readonly FinLink[])
           kind: CodeActionKind.QuickFix,
           isPreferred: true,
           diagnostics,
-          edit: { changes: { [uri]: [{ range: { start: { line: fix.beforeLine, character: 0 }, end: { line: fix.beforeLine, character: 0 } }, newText: `${fix.line}\n` }] } },
+          edit: { changes: { [uri]: [{ range: { start: { line: fix.beforeLine, character: 0 }, end: { line: fix.beforeLine, character: 0 } }, newText: `${fix.indent ?? ''}${fix.line}\n` }] } },
         });
         actions.push({
           title: `Copy the live command: ${fix.liveCommand}`,
@@ -36,6 +36,14 @@ export function codeActions(params: CodeActionParams, links: readonly FinLink[])
           diagnostics,
           command: { title: 'Copy to clipboard', command: COPY_COMMAND, arguments: [fix.liveCommand] },
         });
+        if (fix.handleCommand) {
+          actions.push({
+            title: `Copy the live command by the rule's handle (from \`nft -a list ruleset\`): ${fix.handleCommand}`,
+            kind: CodeActionKind.QuickFix,
+            diagnostics,
+            command: { title: 'Copy to clipboard', command: COPY_COMMAND, arguments: [fix.handleCommand] },
+          });
+        }
       }
     }
   }

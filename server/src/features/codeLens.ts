@@ -4,7 +4,7 @@
  */
 import type { CodeLens, Location } from 'vscode-languageserver';
 import { range as lineRange } from '../core/text';
-import { culpritName, type FinLink } from '../link/finLink';
+import { culpritName, firstTableRange, type FinLink } from '../link/finLink';
 import { showPacketPathCommand } from './packetPath';
 
 export const REVEAL_COMMAND = 'criuLens.reveal';
@@ -30,7 +30,7 @@ export function codeLenses(uri: string, links: readonly FinLink[], options: { pa
       }
       for (const { ruleset, evaluation } of link.verdicts) {
         if (evaluation.verdict === 'accept') {
-          lenses.push({ range: at, command: { title: `Not dropped by ${basename(ruleset.doc)}`, command: REVEAL_COMMAND, arguments: [ruleset.doc, ruleset.ruleset.tables[0]?.range ?? lineRange(0, 0, 0)] } });
+          lenses.push({ range: at, command: { title: `Not dropped by ${basename(ruleset.doc)}`, command: REVEAL_COMMAND, arguments: [ruleset.doc, firstTableRange(ruleset)] } });
           continue;
         }
         for (const c of evaluation.culprits) {

@@ -5,7 +5,7 @@ import { explain } from '../netfilter/iptables/explain';
 import { nodeAt } from '../netfilter/iptables/query';
 import { explain as explainNft } from '../netfilter/nftables/explain';
 import { nodeAt as nftNodeAt } from '../netfilter/nftables/query';
-import { dropHover, exemptionFor } from '../link/exemption';
+import { dropHover, exemptionForInput } from '../link/exemption';
 import type { FinLink } from '../link/finLink';
 import { evidenceHover, type KernelLinks } from '../link/kernelEvidence';
 import { explainTraceAt } from '../ktrace/explain';
@@ -23,7 +23,7 @@ function linkHover(uri: string, position: Position, links: readonly FinLink[], p
     }
     for (const { ruleset, evaluation } of link.verdicts) {
       const culprit = evaluation.culprits.find((c) => c.doc === uri && c.range.start.line === position.line);
-      if (culprit) return dropHover(link, evaluation, exemptionFor(ruleset.ruleset, culprit)) + (packetPath ? `\n\n${packetPathLink(target(ruleset.doc))}` : '');
+      if (culprit) return dropHover(link, evaluation, exemptionForInput(ruleset, culprit)) + (packetPath ? `\n\n${packetPathLink(target(ruleset.doc))}` : '');
     }
   }
   return undefined;

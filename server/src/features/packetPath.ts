@@ -8,8 +8,8 @@ import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { finLinkDiagram, packetPathDiagram, type PacketPathDiagram } from '../diagram/packetPath';
 import { diagramCss, renderDiagramSvg } from '../diagram/svg';
 import type { FinLink } from '../link/finLink';
+import type { AnyRulesetInput } from '../netfilter/evaluate/nftWalk';
 import { parsePacketSpec, PacketSpecError, type Path } from '../netfilter/evaluate/packet';
-import type { RulesetInput } from '../netfilter/evaluate/walk';
 
 export const PACKET_PATH_REQUEST = 'criuLens/packetPath';
 export const SHOW_PACKET_PATH_COMMAND = 'criuLens.showPacketPath';
@@ -42,21 +42,21 @@ export interface PacketPathResult {
 const PATHS: readonly Path[] = ['local-out', 'input', 'forward'];
 const basename = (doc: string) => decodeURIComponent(doc.replace(/^.*[\\/]/, ''));
 
-export function packetPath(params: PacketPathParams, links: readonly FinLink[], rulesetInputs: (uris: readonly string[]) => RulesetInput[]): PacketPathResult {
+export function packetPath(params: PacketPathParams, links: readonly FinLink[], rulesetInputs: (uris: readonly string[]) => AnyRulesetInput[]): PacketPathResult {
   if (params && 'log' in params) {
     const { log, line, ruleset } = params;
     if (typeof log !== 'string' || typeof line !== 'number' || typeof ruleset !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'expected { log, line, ruleset }');
     const link = links.find((l) => l.failure.doc === log && l.failure.line === line);
     const verdict = link?.verdicts.find((v) => v.ruleset.doc === ruleset);
     if (!link?.failure.packet || !verdict) throw new ResponseError(ErrorCodes.InvalidParams, `no failed FIN at ${basename(log)}:${line + 1} linked to ${basename(ruleset)} (was a file closed or changed?)`);
-    const diagram = finLinkDiagram(link.failure.packet, verdict);
+    const diagram = finLinkDiagram(link.failure.packet, { ruleset: verdict.ruleset, evaluation: verdict.evaluation });
     return result(`CRIU's FIN (${basename(log)}:${line + 1}) · ${basename(ruleset)}`, diagram);
   }
   const p = params as PacketTarget | undefined;
   if (!p || !Array.isArray(p.rulesets) || typeof p.packet !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'expected { rulesets, path, packet } or { log, line, ruleset }');
   if (!PATHS.includes(p.path)) throw new ResponseError(ErrorCodes.InvalidParams, `unknown path ${p.path} (local-out, input, forward)`);
   const inputs = rulesetInputs(p.rulesets);
-  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save document');
+  if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save or nftables document');
   let packet;
   try {
     packet = parsePacketSpec(p.packet);

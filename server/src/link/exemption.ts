@@ -7,15 +7,53 @@ import { hex, SOCCR_MARK } from '../knowledge/marks';
 import type { Culprit, Evaluation } from '../netfilter/evaluate/walk';
 import type { FinLink } from './finLink';
 import type { IptablesRuleset } from '../netfilter/iptables/model';
+import type { NftRuleset } from '../netfilter/nftables/model';
+import { isNftInput, type AnyRulesetInput } from '../netfilter/evaluate/nftWalk';
 
 export interface Exemption {
-  /** The line to insert before the dropping rule, in iptables-save syntax. */
+  /** The line to insert before the dropping rule, in the file's syntax (iptables-save or nft). */
   line: string;
   /** 0-based line before which it goes. */
   beforeLine: number;
+  /** The line's indentation in the file (nft rules are indented like their neighbours). */
+  indent?: string;
   /** The same change on a live system. */
   liveCommand: string;
-  verdict: 'RETURN' | 'ACCEPT';
+  /** For nft: the live command that puts it right before the rule, by the rule's handle. */
+  handleCommand?: string;
+  verdict: 'RETURN' | 'ACCEPT' | 'return' | 'accept';
+}
+
+/** The exemption for a culprit of either kind of ruleset. */
+export function exemptionForInput(input: AnyRulesetInput, culprit: Culprit, text?: string): Exemption | undefined {
+  return isNftInput(input) ? nftExemptionFor(input.nft, culprit, text) : exemptionFor(input.ruleset, culprit);
+}
+
+/**
+ * nft: `meta mark 0x0000c114 return` before the dropping rule of a regular chain (back to the
+ * caller), `accept` in a base chain (return there would apply the policy). Live, `nft insert
+ * rule` without a position puts it at the top of the chain, which exempts the marked packet
+ * from the whole chain; `position <handle>` (from `nft -a list chain …`) puts it right before.
+ */
+export function nftExemptionFor(ruleset: NftRuleset, culprit: Culprit, text?: string): Exemption | undefined {
+  const table = ruleset.tables.find((t) => `${t.family} ${t.name}` === culprit.table);
+  const chain = table?.chains.get(culprit.chain);
+  const rule = culprit.rule ? chain?.rules[culprit.rule - 1] : undefined;
+  if (!table || !chain || !rule) return undefined;
+  const verdict = chain.base ? 'accept' : 'return';
+  const match = `meta mark 0x${SOCCR_MARK.toString(16).padStart(8, '0')} ${verdict}`;
+  const lineText = text?.split('\n')[rule.range.start.line] ?? '';
+  const indent = /^\s*/.exec(lineText)?.[0] ?? '\t\t';
+  const handle = / # handle (\d+)\s*$/.exec(lineText)?.[1];
+  const where = `${table.family} ${table.name} ${chain.name}`;
+  return {
+    line: match,
+    beforeLine: rule.range.start.line,
+    indent: indent || '\t\t',
+    liveCommand: `nft insert rule ${where} ${match}`,
+    handleCommand: `nft insert rule ${where} position ${handle ?? '<handle>'} ${match}`,
+    verdict,
+  };
 }
 
 export function exemptionFor(ruleset: IptablesRuleset, culprit: Culprit): Exemption | undefined {
@@ -47,7 +85,7 @@ export function dropHover(link: FinLink, evaluation: Evaluation, fix: Exemption 
   return [
     `**${evaluation.verdict === 'drop' ? 'Drops' : 'May drop'} CRIU's FIN** of the restore that failed at ${where}: ${(p.flags ?? []).join('|')} ${end(p.srcText, p.sport)} → ${end(p.dstText, p.dport)}, mark ${hex(SOCCR_MARK)}, on the local-out path.`,
     `**The packet's path:**\n${steps.join('\n')}`,
-    ...(fix ? [`**Quick fix:** insert \`${fix.line}\` before this rule, or on the live node: \`${fix.liveCommand}\`.`] : []),
+    ...(fix ? [`**Quick fix:** insert \`${fix.line}\` before this rule, or on the live node: \`${fix.liveCommand}\`${fix.handleCommand ? ` (at the top of the chain), or right before this rule by its handle (\`nft -a list chain ${fix.liveCommand.split(' ').slice(3, 6).join(' ')}\` shows it): \`${fix.handleCommand}\`` : ''}.`] : []),
     lastingFix,
   ].join('\n\n');
 }

@@ -12,8 +12,11 @@ import { restorePacket } from '../criu/sockets';
 import { hex, SOCCR_MARK } from '../knowledge/marks';
 import { criuFinPacket } from '../netfilter/evaluate/criuFin';
 import type { Packet } from '../netfilter/evaluate/packet';
-import { evaluatePacket, type Culprit, type Evaluation, type RulesetInput, type TraceStep } from '../netfilter/evaluate/walk';
+import type { Culprit, Evaluation, TraceStep } from '../netfilter/evaluate/walk';
+import { evaluateRulesets, isNftInput, type AnyRulesetInput } from '../netfilter/evaluate/nftWalk';
 import type { IptablesRuleset, Rule } from '../netfilter/iptables/model';
+import type { NftRuleset, Rule as NftRule } from '../netfilter/nftables/model';
+import { markTest } from '../netfilter/nftables/checks';
 
 /** Message ids of the FIN send failing (the EPERM one and the generic one). */
 const FIN_FAILURES = new Set(['soccr-fin-eperm', 'soccr-fin-failed']);
@@ -28,7 +31,7 @@ export interface FinFailure {
 }
 
 export interface FinVerdict {
-  ruleset: RulesetInput;
+  ruleset: AnyRulesetInput;
   evaluation: Evaluation;
 }
 
@@ -76,10 +79,10 @@ export function finFailures(logs: readonly { doc: string; analysis: CriuLogAnaly
   return out;
 }
 
-export function linkFinFailures(failures: readonly FinFailure[], rulesets: readonly RulesetInput[]): FinLink[] {
+export function linkFinFailures(failures: readonly FinFailure[], rulesets: readonly AnyRulesetInput[]): FinLink[] {
   return failures.map((failure) => ({
     failure,
-    verdicts: failure.packet ? rulesets.map((ruleset) => ({ ruleset, evaluation: evaluatePacket([ruleset], 'local-out', failure.packet!) })) : [],
+    verdicts: failure.packet ? rulesets.map((ruleset) => ({ ruleset, evaluation: evaluateRulesets([ruleset], 'local-out', failure.packet!) })) : [],
   }));
 }
 
@@ -98,7 +101,7 @@ function jumpPath(e: Evaluation, culprit: Culprit): TraceStep[] {
     else if (t.action.startsWith('goto ')) {
       stack.pop();
       stack.push(t);
-    } else if (t.action === 'RETURN' || t.action.startsWith('end of ')) stack.pop();
+    } else if (t.action === 'RETURN' || t.action === 'return' || t.action.startsWith('end of ')) stack.pop();
   }
   return stack;
 }
@@ -130,6 +133,38 @@ function markReason(rule: Rule | undefined): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The nft rule a culprit names (`table` is `<family> <name>`). */
+export function nftRuleAt(ruleset: NftRuleset, c: Culprit): NftRule | undefined {
+  const table = ruleset.tables.find((t) => `${t.family} ${t.name}` === c.table);
+  return c.rule ? table?.chains.get(c.chain)?.rules[c.rule - 1] : undefined;
+}
+
+/** Why an nft rule's mark test matched: `mark 0xc114 & 0x8000 = 0x8000`. */
+function nftMarkReason(rule: NftRule | undefined): string | undefined {
+  for (const st of rule?.statements ?? []) {
+    const t = markTest(st);
+    if (!t) continue;
+    const bits = (SOCCR_MARK & t.mask) >>> 0;
+    return t.negated ? `meta mark ${hex(SOCCR_MARK)} & ${hex(t.mask)} = ${hex(bits)} ≠ ${hex(t.value)} (negated match)` : `meta mark ${hex(SOCCR_MARK)} & ${hex(t.mask)} = ${hex(bits)}`;
+  }
+  return undefined;
+}
+
+/** The first table's range of a ruleset, to point at a file that accepts the packet. */
+export function firstTableRange(input: AnyRulesetInput) {
+  return (isNftInput(input) ? input.nft.tables[0]?.range : input.ruleset.tables[0]?.range) ?? lineRangeOf(0, 0, 0);
+}
+
+/**
+ * CRIU's own nft table (`table inet CRIU-…`) accepting the marked FIN: accept ends only that
+ * base chain, so it cannot stop a drop in another table's base chain on the same hook.
+ */
+function criuAcceptsPassed(e: Evaluation): RelatedLocation[] {
+  return e.trace
+    .filter((t) => /^(inet|ip|ip6) CRIU-/.test(t.table) && t.match === 'yes' && t.action.startsWith('accept'))
+    .map((t) => ({ doc: t.doc, range: t.range, message: `CRIU's table ${t.table} accepts the 0xc114-marked FIN, but accept ends only its own base chain: the packet still meets the other tables' base chains on the hook, and a drop there wins` }));
 }
 
 /** CRIU's own lock rule (`-m mark ! --mark 0xc114 … -j DROP`): it drops only packets WITHOUT the mark. */
@@ -185,8 +220,8 @@ export function linkFindings(links: readonly FinLink[]): { related: Map<string, 
         const verb = evaluation.verdict === 'drop' ? 'Dropped by' : 'May be dropped by';
         rel.push({ doc: c.doc, range: c.range, message: `${verb} ${culpritName(c)}${evaluation.verdict === 'unknown' ? ` if ${evaluation.conditions.join(' and ')}` : ''}` });
         for (const j of path) rel.push({ doc: j.doc, range: j.range, message: `${j.table}/${j.chain} rule ${j.rule}: ${j.action}` });
-        rel.push(...lockRulesPassed(ruleset.ruleset, evaluation));
-        const reason = markReason(ruleAt(ruleset.ruleset, c)) ?? (c.rule ? 'the rule matches the packet' : 'the chain\'s policy');
+        rel.push(...(isNftInput(ruleset) ? criuAcceptsPassed(evaluation) : lockRulesPassed(ruleset.ruleset, evaluation)));
+        const reason = (isNftInput(ruleset) ? nftMarkReason(nftRuleAt(ruleset.nft, c)) : markReason(ruleAt(ruleset.ruleset, c))) ?? (c.rule ? 'the rule matches the packet' : 'the chain\'s policy');
         findings.push({
           doc: c.doc,
           range: c.range,
@@ -197,6 +232,18 @@ export function linkFindings(links: readonly FinLink[]): { related: Map<string, 
         });
       }
     }
+    // iptables-nft's dump says legacy tables exist: their rules see the FIN too but are not in it.
+    const legacyHint = verdicts.find((v) => isNftInput(v.ruleset) && v.ruleset.nft.legacyTablesPresent);
+    if (legacyHint && isNftInput(legacyHint.ruleset) && !verdicts.some((v) => !isNftInput(v.ruleset) && (v.ruleset.backend ?? v.ruleset.ruleset.backend) === 'legacy')) {
+      findings.push({
+        doc: failure.doc,
+        range: logRange,
+        severity: 'information',
+        code: 'link.capture-legacy',
+        message: `${basename(legacyHint.ruleset.doc)} says iptables-legacy tables are present: their rules also see CRIU's FIN but are not in the dump. On the node, run \`iptables-legacy-save > iptables-legacy.rules\` (and \`ip6tables-legacy-save > ip6tables-legacy.rules\` for IPv6) and add the file to the workspace`,
+        related: [{ doc: legacyHint.ruleset.doc, range: legacyHint.ruleset.nft.legacyTablesPresent!, message: 'the warning iptables-nft printed' }],
+      });
+    }
     if (!rel.length) {
       findings.push({
         doc: failure.doc,
@@ -204,7 +251,7 @@ export function linkFindings(links: readonly FinLink[]): { related: Map<string, 
         severity: 'information',
         code: 'link.fin-not-dropped',
         message: `None of the ${verdicts.length} known ruleset(s) drops this FIN on the local-out path. Other causes: a full conntrack table (dmesg "nf_conntrack: table full, dropping packet"; nf_conntrack_count vs nf_conntrack_max), or iptables-legacy rules that iptables-nft-save does not show (run iptables-legacy-save)`,
-        related: verdicts.map((v) => ({ doc: v.ruleset.doc, range: v.ruleset.ruleset.tables[0]?.range ?? lineRangeOf(0, 0, 0), message: `accepts the packet` })),
+        related: verdicts.map((v) => ({ doc: v.ruleset.doc, range: firstTableRange(v.ruleset), message: `accepts the packet` })),
       });
     }
     related.set(key, rel);

@@ -26,7 +26,8 @@ export interface RulesetInput {
 export interface TraceStep {
   doc: string;
   range: Range;
-  table: TableName;
+  /** An iptables table name, or for nftables rules `<family> <table>` (e.g. `ip filter`). */
+  table: TableName | (string & {});
   chain: string;
   /** 1-based rule index, or 0 for the chain's policy. */
   rule: number;
@@ -44,7 +45,8 @@ export interface TraceStep {
 export interface Culprit {
   doc: string;
   range: Range;
-  table: TableName;
+  /** As in TraceStep. */
+  table: TableName | (string & {});
   chain: string;
   rule: number;
 }
@@ -69,20 +71,20 @@ export const hookPlans: Record<Path, [string, TableName[]][]> = {
 };
 
 /** Beyond this many open possibilities the rest are reported as unknown rather than followed. */
-const MAX_BRANCHES = 512;
+export const MAX_BRANCHES = 512;
 /** Jump depth the kernel allows is far below this; loops are rejected when the dump is read. */
 const MAX_STEPS = 100_000;
 
-interface Branch {
+export interface Branch {
   packet: Packet;
   trace: TraceStep[];
   conditions: string[];
 }
 
-type TableEnd = { kind: 'accept' | 'drop' | 'unknown'; branch: Branch; culprit?: Culprit; reason?: string };
+export type TableEnd = { kind: 'accept' | 'drop' | 'unknown'; branch: Branch; culprit?: Culprit; reason?: string };
 
 /** The walk's shared state: possibilities opened so far, and whether chain indexes are used. */
-interface Budget {
+export interface Budget {
   branches: number;
   /** Chains with at least this many rules use their index; undefined: no index. */
   indexFrom?: number;
@@ -151,8 +153,15 @@ export function evaluatePacket(inputs: readonly RulesetInput[], path: Path, pack
   return summarise(ends, budget.branches);
 }
 
+/** Runs one xtables table's built-in chain (a stage of pathStages) for a branch; used by the nftables walk, which orders these stages among nft base chains. */
+export function runXtablesStage(stage: PathStage, branch: Branch, budget: Budget, path: Path): TableEnd[] {
+  const { doc, input, chain, tableModel: table } = stage;
+  if (!chain || !input || !table || doc === undefined) return [{ kind: 'accept', branch }];
+  return runNatAware(doc, table, chain, branch, budget, path, { backend: input.backend ?? input.ruleset.backend });
+}
+
 /** A new conntrack entry starts with mark 0 and no NAT. */
-function withDefaults(packet: Packet): Packet {
+export function withDefaults(packet: Packet): Packet {
   if (packet.ct !== 'NEW') return { ...packet };
   return { ...packet, nat: packet.nat ?? { dnat: false, snat: false }, ...(packet.ctmark.known === 0 ? { ctmark: { value: 0, known: 0xffffffff } } : {}) };
 }
@@ -215,7 +224,7 @@ function skipToCandidate(f: Frame, packet: Packet, minRules: number): number {
  * (Found by the kernel-oracle differential test: `raw OUTPUT -m state --state INVALID` matches
  * a SYN whose state is NEW from mangle OUTPUT on.)
  */
-function beforeConntrack(packet: Packet, path: Path): Packet {
+export function beforeConntrack(packet: Packet, path: Path): Packet {
   if (packet.ct === 'UNTRACKED' || packet.ct === 'INVALID') return packet;
   if (path !== 'input' || (packet.iif !== undefined && packet.iif !== 'lo')) return { ...packet, ct: 'INVALID' };
   return packet.iif === 'lo' ? packet : { ...packet, ct: undefined };
@@ -497,7 +506,7 @@ export function describeBits(bits: Bits): string {
   return `0x${bits.value.toString(16)} (known bits 0x${bits.known.toString(16)})`;
 }
 
-function summarise(ends: TableEnd[], branches: number): Evaluation {
+export function summarise(ends: TableEnd[], branches: number): Evaluation {
   const drops = ends.filter((e) => e.kind === 'drop');
   const accepts = ends.filter((e) => e.kind === 'accept');
   const unknowns = ends.filter((e) => e.kind === 'unknown');
