@@ -184,13 +184,24 @@ export class Workbench {
 
   /** Go to Line (Ctrl+G): the line ends up in view, with the cursor on it. */
   async gotoLine(line: number): Promise<void> {
-    await this.page.locator('.tabs-container .tab.active').click(); // focuses the editor
-    await this.page.keyboard.press('Control+G');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`:${line}`);
-    await this.page.keyboard.press('Enter');
-    await this.waitForCursorLine(line);
+    // Under load the workbench can take focus back (a late editor or view update) and close the
+    // Go to Line box before it is filled: open it again rather than fail on a timing accident.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.page.locator('.tabs-container .tab.active').click(); // focuses the editor
+        await this.page.keyboard.press('Control+G');
+        const input = this.page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(`:${line}`, { timeout: 5_000 });
+        await this.page.keyboard.press('Enter');
+        await this.waitForCursorLine(line);
+        return;
+      } catch (e) {
+        if (attempt === 3) throw e;
+        await this.page.keyboard.press('Escape');
+        await sleep(500);
+      }
+    }
   }
 
   /** The rendered line containing `text`, as coloured tokens (null when not in view). */
