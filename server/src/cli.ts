@@ -41,9 +41,10 @@ nftables rulesets, nft base chains by priority) and prints the verdict
 every step; --format svg draws the packet's path as a standalone SVG image.
 Packet fields: family proto src sport dst dport flags mark ctmark iif oif ct.
 
-replay ("confirm with the kernel", root only) loads the ruleset into a throw-away network
-namespace, sends the packet CRIU sent (from the logs: its FIN, mark 0xc114) or --packet, captures
-the kernel's TRACE (xtables-monitor) and prints it beside the evaluator's verdict. The namespace is
+replay ("confirm with the kernel", root only) loads the ruleset (iptables-save dump or nftables
+ruleset) into a throw-away network namespace, sends the packet CRIU sent (from the logs: its FIN,
+mark 0xc114) or --packet, captures the kernel's trace (xtables-monitor --trace, or nft monitor
+trace) and prints it beside the evaluator's verdict. The namespace is
 deleted afterwards; the host's own ruleset is never touched.
 
 Exit status: check: 0 no errors found, 1 errors found; trace, replay: 0; all: 2 usage or I/O
@@ -248,8 +249,9 @@ async function replay(args: string[]): Promise<number> {
   if (!rulesetFile) throw new UsageError('replay needs --ruleset FILE');
   if (!logs.length && !packetSpec) throw new UsageError('replay needs --log FILE (the restore log, and its dump log for the peer) or --packet');
   const text = readInput(rulesetFile);
-  if (detectLanguage(rulesetFile, text) !== 'iptables-save') throw new InputError(`${rulesetFile} is not an iptables-save dump; replay loads iptables-save dumps`);
-  const ruleset = parseIptablesSave(text);
+  const language = detectLanguage(rulesetFile, text);
+  if (language !== 'iptables-save' && language !== 'nftables') throw new InputError(`${rulesetFile} is neither an iptables-save dump nor an nftables ruleset; replay loads those`);
+  const ruleset: AnyRulesetInput = language === 'nftables' ? { doc: rulesetFile, nft: parseNftables(text) } : { doc: rulesetFile, ruleset: parseIptablesSave(text) };
   let packet;
   if (packetSpec) {
     try {
@@ -266,13 +268,13 @@ async function replay(args: string[]): Promise<number> {
     if (typeof packet !== 'string') process.stderr.write(`criu-lens: replaying the FIN of ${failure.doc}:${failure.line + 1}\n`);
   }
   if (typeof packet === 'string') throw new InputError(`cannot replay: ${packet}`);
-  const result = await replayInKernel({ doc: rulesetFile, ruleset }, text, packet);
+  const result = await replayInKernel(ruleset, text, packet);
   if (!result.ok) throw new InputError(result.reason);
   const o = result.outcome;
   if (format === 'json') {
     process.stdout.write(JSON.stringify({
       packet: o.packet,
-      kernel: { sent: o.sent, drops: o.kernelDrops.map((d) => ({ table: d.evidence.table, chain: d.evidence.chain, rule: d.evidence.rule, rules: d.rules })), trace: o.capture.trimEnd().split('\n') },
+      kernel: { sent: o.sent, drops: o.kernelDrops.map((d) => ({ ...(d.evidence.family ? { family: d.evidence.family } : {}), table: d.evidence.table, chain: d.evidence.chain, rule: d.evidence.rule, rules: d.rules })), trace: o.capture.trimEnd().split('\n') },
       evaluator: traceReport(o.evaluation),
       agree: o.agree,
       commands: o.commands,

@@ -13,7 +13,7 @@ import { summarise, type Summary } from './summary';
 import { Debouncer, Generations, turn } from './validation';
 import { traceReport } from './netfilter/evaluate/report';
 import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { evaluateRulesets, isNftInput, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
+import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis } from './analysis';
@@ -376,7 +376,6 @@ connection.onRequest('criuLens/replay', async (p: { uri: string; line: number })
   if (!link.verdicts.length) return { ok: false, reason: 'no ruleset of this node is open or in the workspace' };
   const texts: string[] = [];
   for (const { ruleset } of link.verdicts) {
-    if (isNftInput(ruleset)) return { ok: false, reason: `cannot confirm with the kernel: ${decodeURIComponent(ruleset.doc.replace(/^.*\//, ''))} is an nftables ruleset; replay loads iptables-save dumps. Nothing was changed.` };
     const open = documents.get(ruleset.doc);
     let text: string;
     try {

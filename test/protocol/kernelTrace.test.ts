@@ -110,3 +110,29 @@ test('Confirm with the kernel over LSP: a code action on the EPERM line, and cri
   assert.deepEqual(elsewhere, { ok: false, reason: 'no failed FIN send is known on that line' });
   assert.equal(await server.shutdown(), 0);
 });
+
+test('Confirm with the kernel over LSP with an nftables ruleset: criuLens/replay loads it with nft -f and answers with nft monitor trace beside the evaluator', async (t) => {
+  const restore = file(join(examplesDir, 'restore.log'));
+  const dump = file(join(examplesDir, 'dump.log'));
+  const rules = file(join(examplesDir, 'nftables.rules'));
+  const server = new ServerUnderTest();
+  t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
+  await server.initialize();
+  await server.open(restore.uri, 'criu-log', restore.text);
+  await server.open(dump.uri, 'criu-log', dump.text);
+  await server.open(rules.uri, 'nftables', rules.text);
+  await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  const epermLine = restore.lines.findIndex((l) => /Unable to send a fin packet/.test(l));
+  const result = (await server.connection.sendRequest('criuLens/replay', { uri: restore.uri, line: epermLine })) as { ok: boolean; text?: string; reason?: string };
+  const unavailable = replayUnavailable('nftables');
+  if (unavailable) {
+    assert.equal(result.ok, false);
+    assert.match(result.reason!, /cannot confirm with the kernel: .*Nothing was changed\./);
+  } else {
+    assert.equal(result.ok, true, result.reason);
+    assert.match(result.text!, /^# nftables\.rules\n/);
+    assert.match(result.text!, /Kernel: {4}sendto → EPERM\n {11}DROP in ip filter\/KUBE-FIREWALL: .* = ip filter\/KUBE-FIREWALL rule 1 \(nftables\.rules:132\)\nEvaluator: drop — ip filter\/KUBE-FIREWALL rule 1 \(nftables\.rules:132\)\nAgree: {5}yes/);
+    assert.match(result.text!, /Kernel trace \(nft monitor trace\):/);
+  }
+  assert.equal(await server.shutdown(), 0);
+});
