@@ -17,6 +17,8 @@ import { parseIptablesSave } from './netfilter/iptables/ruleset';
 import { parseNftables } from './netfilter/nftables/build';
 import { nftablesFindings } from './netfilter/nftables/findings';
 import type { NftRuleset } from './netfilter/nftables/model';
+import type { AnyRulesetInput } from './netfilter/evaluate/nftWalk';
+import type { RulesetInput } from './netfilter/evaluate/walk';
 
 /** A document as both front ends hand it to the analysis: an id (uri or path), its language and text. */
 export interface SourceDocument {
@@ -89,10 +91,11 @@ export interface WorkspaceAnalysis {
  */
 export function analyseModels(models: readonly { doc: string; model: DocumentModel }[]): WorkspaceAnalysis {
   const criu = models.flatMap(({ doc, model }) => (model.language === 'criu-log' ? [{ doc, analysis: model.criu }] : []));
-  const rulesets = models.flatMap(({ doc, model }) => (model.language === 'iptables-save' ? [{ doc, ruleset: model.ruleset }] : []));
+  const inputs = models.flatMap(({ doc, model }) => rulesetInputOf(doc, model) ?? []);
+  const rulesets = inputs.filter((i): i is RulesetInput => 'ruleset' in i);
   const pairing = pairLogs(criu).flatMap(({ restore, dump }) => pairingFindings(restore, dump));
-  const nft = models.flatMap(({ doc, model }) => (model.language === 'nftables' ? [{ doc, nft: model.nft }] : []));
-  const links = linkFinFailures(finFailures(criu), [...rulesets, ...nft]);
+  // iptables dumps before nft rulesets: the order a FIN link lists its verdicts in.
+  const links = linkFinFailures(finFailures(criu), [...rulesets, ...inputs.filter((i) => 'nft' in i)]);
   const linked = linkFindings(links);
   const own = models.flatMap(({ doc, model }) => modelFindings(doc, model));
   const linkedRules = new Set(linked.findings.filter((f) => f.code === 'link.drops-criu-fin').map((f) => `${f.doc}#${f.range.start.line}`));
@@ -107,6 +110,13 @@ export function analyseModels(models: readonly { doc: string; model: DocumentMod
     if (fromKernel && (FIN_FAILURE_CODES.has(f.code) || KERNEL_LINKED_CODES.has(f.code))) f.related = [...f.related, ...fromKernel];
   }
   return { findings: [...findings, ...pairing, ...linked.findings, ...kernel.findings], links, kernel };
+}
+
+/** A model's ruleset as the evaluator and the links take it; undefined for logs and traces. */
+export function rulesetInputOf(doc: string, model: DocumentModel): AnyRulesetInput | undefined {
+  if (model.language === 'iptables-save') return { doc, ruleset: model.ruleset };
+  if (model.language === 'nftables') return { doc, nft: model.nft };
+  return undefined;
 }
 
 /** The single entry point from text to findings, shared by the language server and the CLI. */

@@ -3,7 +3,7 @@
  * Exit codes: 0 no error finding, 1 at least one error finding, 2 usage or I/O error.
  */
 import { readFileSync } from 'node:fs';
-import { analyseModels, buildModel, type DocumentModel } from './analysis';
+import { analyseModels, buildModel, rulesetInputOf, type DocumentModel } from './analysis';
 import { readHead } from './core/lineFile';
 import { analyseCriuLogFile } from './criu/logFile';
 import { formatReplay, replay as replayInKernel, replayPacketOf } from './replay/replay';
@@ -14,11 +14,8 @@ import { traceReport } from './netfilter/evaluate/report';
 import { htmlReport } from './cli/html';
 import { packetPathDiagram } from './diagram/packetPath';
 import { renderDiagramSvg } from './diagram/svg';
-import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluate/packet';
-import { type RulesetInput } from './netfilter/evaluate/walk';
+import { parsePacketSpec, PacketSpecError, type Packet, type Path } from './netfilter/evaluate/packet';
 import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
-import { parseIptablesSave } from './netfilter/iptables/ruleset';
-import { parseNftables } from './netfilter/nftables/build';
 import { version } from '../../package.json';
 
 const usage = `Usage: criu-lens check [--format text|json|sarif|html] [--language ID] FILE...
@@ -62,6 +59,58 @@ function readInput(path: string): string {
   }
 }
 
+/**
+ * Walks `--flag value` and `--flag=value` arguments. `on` answers false for a flag it does not
+ * know; `positional`, when given, takes the other arguments (and everything after `--`).
+ */
+function readArgs(args: string[], on: (flag: string, value: () => string) => boolean, positional?: (arg: string) => void): void {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (positional && arg === '--') {
+      args.slice(i + 1).forEach(positional);
+      return;
+    }
+    if (positional && (!arg.startsWith('-') || arg === '-')) {
+      positional(arg);
+      continue;
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      const v = eq > 0 ? arg.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (!on(flag, value)) throw new UsageError(`unknown option '${arg}'`);
+  }
+}
+
+/** `--packet` of trace and replay. */
+function packetOption(spec: string): Packet {
+  try {
+    return parsePacketSpec(spec);
+  } catch (e) {
+    if (e instanceof PacketSpecError) throw new UsageError(`--packet: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A ruleset file for trace or replay: an iptables-save dump or an nftables ruleset, read through
+ * the same models as check. Errors the loading tool would reject are a warning: what could be
+ * read is still evaluated.
+ */
+function readRuleset(file: string, command: string): { input: AnyRulesetInput; text: string } {
+  const text = readInput(file);
+  const language = detectLanguage(file, text);
+  const model = language === 'iptables-save' || language === 'nftables' ? buildModel({ doc: file, language, text }) : undefined;
+  const input = model && rulesetInputOf(file, model);
+  if (!model || !input) throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; ${command} reads iptables-save dumps and nftables rulesets`);
+  const errors = (model.language === 'nftables' ? model.nft.problems : model.language === 'iptables-save' ? model.ruleset.problems : []).filter((p) => p.severity === 'error').length;
+  if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that ${language === 'nftables' ? 'nft -f' : 'iptables-restore'} would reject; evaluating what could be read\n`);
+  return { input, text };
+}
+
 interface CheckOptions {
   format: 'text' | 'json' | 'sarif' | 'html';
   language?: LanguageId;
@@ -70,31 +119,22 @@ interface CheckOptions {
 
 function parseCheckArgs(args: string[]): CheckOptions {
   const options: CheckOptions = { format: 'text', files: [] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--format') {
-      const v = value();
-      if (v !== 'text' && v !== 'json' && v !== 'sarif' && v !== 'html') throw new UsageError(`unknown format '${v}' (text, json, sarif or html)`);
-      options.format = v;
-    } else if (flag === '--language') {
-      const v = value();
-      if (!isLanguageId(v)) throw new UsageError(`unknown language '${v}' (${languageIds.join(', ')})`);
-      options.language = v;
-    } else if (arg === '--') {
-      options.files.push(...args.slice(i + 1));
-      break;
-    } else if (arg.startsWith('-') && arg !== '-') {
-      throw new UsageError(`unknown option '${arg}'`);
-    } else {
-      options.files.push(arg);
-    }
-  }
+  readArgs(
+    args,
+    (flag, value) => {
+      if (flag === '--format') {
+        const v = value();
+        if (v !== 'text' && v !== 'json' && v !== 'sarif' && v !== 'html') throw new UsageError(`unknown format '${v}' (text, json, sarif or html)`);
+        options.format = v;
+      } else if (flag === '--language') {
+        const v = value();
+        if (!isLanguageId(v)) throw new UsageError(`unknown language '${v}' (${languageIds.join(', ')})`);
+        options.language = v;
+      } else return false;
+      return true;
+    },
+    (file) => options.files.push(file),
+  );
   if (options.files.length === 0) throw new UsageError('no FILE given');
   return options;
 }
@@ -169,14 +209,8 @@ function trace(args: string[]): number {
   const rulesets: string[] = [];
   let path: Path | undefined;
   let packetSpec: string | undefined;
-  let format: 'text' | 'json' | 'svg' = 'text';
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].includes('=') && args[i].startsWith('--') ? [args[i].slice(0, args[i].indexOf('=')), args[i].slice(args[i].indexOf('=') + 1)] : [args[i], undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  let format = 'text' as 'text' | 'json' | 'svg';
+  readArgs(args, (flag, value) => {
     if (flag === '--ruleset') rulesets.push(value());
     else if (flag === '--path') {
       const v = value();
@@ -187,36 +221,13 @@ function trace(args: string[]): number {
       const v = value();
       if (v !== 'text' && v !== 'json' && v !== 'svg') throw new UsageError(`unknown format '${v}' (text, json or svg)`);
       format = v;
-    } else throw new UsageError(`unknown option '${args[i]}'`);
-  }
+    } else return false;
+    return true;
+  });
   if (!rulesets.length) throw new UsageError('trace needs --ruleset FILE');
   if (!path) throw new UsageError('trace needs --path local-out|input|forward');
-  let packet;
-  try {
-    packet = parsePacketSpec(packetSpec ?? '');
-  } catch (e) {
-    if (e instanceof PacketSpecError) throw new UsageError(`--packet: ${e.message}`);
-    throw e;
-  }
-  const inputs: RulesetInput[] = [];
-  const all: AnyRulesetInput[] = [];
-  for (const file of rulesets) {
-    const text = readInput(file);
-    const language = detectLanguage(file, text);
-    if (language === 'nftables') {
-      const nft = parseNftables(text);
-      const errors = nft.problems.filter((p) => p.severity === 'error').length;
-      if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that nft -f would reject; evaluating what could be read\n`);
-      all.push({ doc: file, nft });
-      continue;
-    }
-    if (language !== 'iptables-save') throw new InputError(`${file} is ${language ? `a ${language} file` : 'not a ruleset we can read'}; trace reads iptables-save dumps and nftables rulesets`);
-    const ruleset = parseIptablesSave(text);
-    const errors = ruleset.problems.filter((p) => p.severity === 'error').length;
-    if (errors) process.stderr.write(`criu-lens: warning: ${file} has ${errors} error(s) that iptables-restore would reject; evaluating what could be read\n`);
-    inputs.push({ doc: file, ruleset });
-    all.push({ doc: file, ruleset });
-  }
+  const packet = packetOption(packetSpec ?? '');
+  const all = rulesets.map((file) => readRuleset(file, 'trace').input);
   const result = evaluateRulesets(all, path, packet);
   if (format === 'svg') process.stdout.write(renderDiagramSvg(packetPathDiagram({ inputs: all, path, packet, evaluation: result })));
   else process.stdout.write(format === 'json' ? JSON.stringify(traceReport(result)) + '\n' : formatTrace(result));
@@ -227,14 +238,8 @@ async function replay(args: string[]): Promise<number> {
   let rulesetFile: string | undefined;
   const logs: string[] = [];
   let packetSpec: string | undefined;
-  let format: 'text' | 'json' = 'text';
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].includes('=') && args[i].startsWith('--') ? [args[i].slice(0, args[i].indexOf('=')), args[i].slice(args[i].indexOf('=') + 1)] : [args[i], undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  let format = 'text' as 'text' | 'json';
+  readArgs(args, (flag, value) => {
     if (flag === '--ruleset') {
       if (rulesetFile) throw new UsageError('replay takes one --ruleset');
       rulesetFile = value();
@@ -244,22 +249,15 @@ async function replay(args: string[]): Promise<number> {
       const v = value();
       if (v !== 'text' && v !== 'json') throw new UsageError(`unknown format '${v}' (text or json)`);
       format = v;
-    } else throw new UsageError(`unknown option '${args[i]}'`);
-  }
+    } else return false;
+    return true;
+  });
   if (!rulesetFile) throw new UsageError('replay needs --ruleset FILE');
   if (!logs.length && !packetSpec) throw new UsageError('replay needs --log FILE (the restore log, and its dump log for the peer) or --packet');
-  const text = readInput(rulesetFile);
-  const language = detectLanguage(rulesetFile, text);
-  if (language !== 'iptables-save' && language !== 'nftables') throw new InputError(`${rulesetFile} is neither an iptables-save dump nor an nftables ruleset; replay loads those`);
-  const ruleset: AnyRulesetInput = language === 'nftables' ? { doc: rulesetFile, nft: parseNftables(text) } : { doc: rulesetFile, ruleset: parseIptablesSave(text) };
+  const { input: ruleset, text } = readRuleset(rulesetFile, 'replay');
   let packet;
   if (packetSpec) {
-    try {
-      packet = replayPacketOf(parsePacketSpec(packetSpec));
-    } catch (e) {
-      if (e instanceof PacketSpecError) throw new UsageError(`--packet: ${e.message}`);
-      throw e;
-    }
+    packet = replayPacketOf(packetOption(packetSpec));
   } else {
     const models = logs.map((doc) => ({ doc, model: buildModel({ doc, language: 'criu-log', text: readInput(doc) }) }));
     const failure = analyseModels(models).links[0]?.failure;

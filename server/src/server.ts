@@ -16,7 +16,7 @@ import { parsePacketSpec, PacketSpecError, type Path } from './netfilter/evaluat
 import { evaluateRulesets, type AnyRulesetInput } from './netfilter/evaluate/nftWalk';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyseModels, buildModel, type DocumentModel, type WorkspaceAnalysis } from './analysis';
+import { analyseModels, buildModel, rulesetInputOf, type DocumentModel, type WorkspaceAnalysis } from './analysis';
 import type { LanguageId } from './core/language';
 import { defaultIndexOptions, indexFolders, matchesIndex, readIndexedFile, type IndexOptions } from './link/workspaceIndex';
 import type { FinLink } from './link/finLink';
@@ -246,21 +246,18 @@ connection.onWorkspaceSymbol((p) => {
   return [...workspaceSymbols(p.query, rulesets), ...nftWorkspaceSymbols(p.query, nft)];
 });
 
+/** The open iptables-save and nftables documents among `uris`. */
+function anyRulesetInputs(uris: readonly string[]): AnyRulesetInput[] {
+  return uris.flatMap((uri) => {
+    const model = typeof uri === 'string' ? modelOf(uri) : undefined;
+    return (model && rulesetInputOf(uri, model)) ?? [];
+  });
+}
+
 /**
  * `criuLens/trace`: one packet through open rulesets (the CLI's `trace`, for the editor):
  * params { rulesets: uri[], path: 'local-out'|'input'|'forward', packet: "family=ipv4 proto=tcp …" }.
  */
-/** The open iptables-save and nftables documents among `uris`. */
-function anyRulesetInputs(uris: readonly string[]): AnyRulesetInput[] {
-  const inputs: AnyRulesetInput[] = [];
-  for (const uri of uris) {
-    const model = typeof uri === 'string' ? modelOf(uri) : undefined;
-    if (model?.language === 'iptables-save') inputs.push({ doc: uri, ruleset: model.ruleset });
-    if (model?.language === 'nftables') inputs.push({ doc: uri, nft: model.nft });
-  }
-  return inputs;
-}
-
 connection.onRequest('criuLens/trace', (p: { rulesets: string[]; path: Path; packet: string }) => {
   const inputs = anyRulesetInputs(p.rulesets);
   if (!inputs.length) throw new ResponseError(ErrorCodes.InvalidParams, 'none of the rulesets is an open iptables-save or nftables document');
