@@ -49,6 +49,7 @@ import { evaluatePacket, type Evaluation } from '../../server/src/netfilter/eval
 import { parsePacketSpec } from '../../server/src/netfilter/evaluate/packet';
 import { iptablesRestore, iptablesTool, oracleAvailable, withNetns } from './netns';
 import { findPython, Sender, SENDER } from './sender';
+import { Rng } from '../support/rng';
 
 const DEFAULT_SEED = 0x5eed0000;
 const PAIRS = Number(process.env.LENS_ORACLE_PAIRS ?? 300);
@@ -57,39 +58,6 @@ const FIRST_SEED = Number(process.env.LENS_ORACLE_SEED ?? DEFAULT_SEED);
 // ---------------------------------------------------------------------------------------------
 // Seeded generator
 
-/** mulberry32: small, fast, seeded; never Math.random. */
-class Rng {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  /** Picks by weight: [[weight, value], ...]. */
-  weighted<T>(items: readonly (readonly [number, T])[]): T {
-    let r = this.next() * items.reduce((s, [w]) => s + w, 0);
-    for (const [w, v] of items) if ((r -= w) < 0) return v;
-    return items[items.length - 1][1];
-  }
-  u32(): number {
-    return Math.floor(this.next() * 0x100000000) >>> 0;
-  }
-}
 
 /** Addresses on lo in the namespace (besides 127.0.0.0/8). */
 const LO_ADDRESSES = ['10.1.0.1', '10.1.0.2'];

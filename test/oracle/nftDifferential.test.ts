@@ -22,32 +22,11 @@ import type { Evaluation } from '../../server/src/netfilter/evaluate/walk';
 import { parsePacketSpec } from '../../server/src/netfilter/evaluate/packet';
 import { iptablesRestore, nftAvailable, nftLoad, withNetns } from './netns';
 import { findPython, Sender, SENDER } from './sender';
+import { Rng } from '../support/rng';
 
 const PAIRS = Number(process.env.LENS_NFT_ORACLE_PAIRS ?? 150);
 const FIRST_SEED = Number(process.env.LENS_NFT_ORACLE_SEED ?? 0x0f7e0000);
 
-class Rng {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(0, xs.length - 1)];
-  }
-}
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const MARKS = [0xc114, 0x8000, 0x4000, 0xc000, 0x0100, 0x1, 0];

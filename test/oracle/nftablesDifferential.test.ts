@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNftables } from '../../server/src/netfilter/nftables/build';
 import { nftAvailable, nftLoad, withNetns } from './netns';
+import { mulberry32 } from '../support/rng';
 
 const matches = [
   'ip saddr 10.0.0.1', 'ip daddr != 10.0.0.0/8', 'ip6 saddr ::1', 'tcp dport 22', 'udp sport 53', 'tcp dport { 80, 443 }', 'meta mark 0x1',
@@ -50,21 +51,11 @@ table inet t {
 }
 `;
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random rules: nft -c -f and our parser agree on each', { skip: ((a) => !a.ok && a.reason)(nftAvailable()) }, () => {
   const seed = Number(process.env.NFT_DIFF_SEED ?? 20261127);
   const count = Number(process.env.NFT_DIFF_COUNT ?? 150);
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(list: readonly T[], n: number) => [...list].sort(() => rand() - 0.5).slice(0, n);
   let rejected = 0;
   const disagreements = withNetns((ns) => {

@@ -14,24 +14,8 @@ import { parsePacketSpec, type Path } from '../../server/src/netfilter/evaluate/
 import { candidates, chainIndex, MIN_INDEXED_RULES } from '../../server/src/netfilter/evaluate/chainIndex';
 import { traceReport } from '../../server/src/netfilter/evaluate/report';
 import { generateKubeDump } from '../../bench/generate/kubeDump';
+import { Rng } from '../support/rng';
 
-/** mulberry32, seeded. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    chance: (p: number) => next() < p,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-  };
-}
-type Rng = ReturnType<typeof rng>;
 
 const ADDRESSES = ['10.96.0.1', '10.96.0.2', '10.96.1.7', '10.244.3.4', '192.168.10.21', '127.0.0.1'];
 const PORTS = [80, 443, 5432, 8080, 43512, 30001];
@@ -63,7 +47,7 @@ function ruleText(r: Rng, chain: string, callees: string[], nat: boolean): strin
 
 /** A ruleset with long chains in filter and nat OUTPUT (up to ~150 rules each). */
 function randomRuleset(seed: number): string {
-  const r = rng(seed);
+  const r = new Rng(seed);
   const out: string[] = [];
   for (const [table, nat] of [['nat', true], ['filter', false]] as const) {
     const builtins = table === 'nat' ? ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'] : ['INPUT', 'FORWARD', 'OUTPUT'];
@@ -123,7 +107,7 @@ test('the index changes no verdict, culprit, condition or trace on 40 random rul
     const text = randomRuleset(seed);
     const ruleset = parseIptablesSave(text);
     assert.deepEqual(ruleset.problems.filter((p) => p.severity === 'error').map((p) => p.message), [], `seed ${seed}`);
-    const r = rng(seed * 7919);
+    const r = new Rng(seed * 7919);
     for (let k = 0; k < 25; k++) {
       const e = compare(ruleset, randomPacket(r), r.pick(['local-out', 'local-out', 'input', 'forward'] as const), `seed ${seed}`);
       summarised += e.trace.filter((t) => t.skipped).length;
@@ -160,7 +144,7 @@ test('the index on a kube-proxy dump: KUBE-SERVICES is skipped, not walked, and 
   assert.equal(traceReport(e).trace.filter((t) => 'skipped' in t).length, e.trace.filter((t) => t.skipped).length);
 
   compare(ruleset, `${fin} ct=invalid`, 'local-out', 'CRIU FIN, ct INVALID');
-  const r = rng(11);
+  const r = new Rng(11);
   for (let k = 0; k < 40; k++) {
     const s = services[r.int(0, services.length - 1)];
     compare(ruleset, `family=ipv4 proto=${s[2]} src=10.244.${r.int(0, 255)}.${r.int(2, 254)} sport=${20000 + k} dst=${s[1]} dport=${s[3]}${s[2] === 'tcp' ? ' flags=SYN' : ''} mark=0 oif=lo ct=new`, 'local-out', 'new service connection');

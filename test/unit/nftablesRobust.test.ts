@@ -6,22 +6,14 @@ import { parseNftables } from '../../server/src/netfilter/nftables/build';
 import { nodeAt } from '../../server/src/netfilter/nftables/query';
 import { explain } from '../../server/src/netfilter/nftables/explain';
 import { examplesDir } from '../support/paths';
+import { mulberry32 } from '../support/rng';
 
-/** A small seeded PRNG (mulberry32): the same damage on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const base = readFileSync(join(examplesDir, 'nftables.rules'), 'utf8');
 const alphabet = ['{', '}', '(', ')', '"', ';', ',', '\n', ' ', '#', '@', '$', '.', ':', '-', '/', '&', '|', '!=', 'jump ', 'map ', 'vmap ', 'set ', 'x', '0x', '\\\n', '\u00e9', '\t'];
 
 test('damaged rulesets never throw, every problem has a range inside the text, and hovers work everywhere', () => {
-  const rand = prng(9);
+  const rand = mulberry32(9);
   for (let n = 0; n < 300; n++) {
     let text = base;
     const edits = 1 + Math.floor(rand() * 6);
