@@ -1,18 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ServerUnderTest } from '../support/lspClient';
-import { examplesDir } from '../support/paths';
+import { exampleDoc } from '../support/paths';
 
-const doc = (name: string) => {
-  const path = join(examplesDir, name);
-  const text = readFileSync(path, 'utf8');
-  return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
-};
-const restore = doc('restore.log');
-const dump = doc('dump.log');
+const restore = exampleDoc('restore.log');
+const dump = exampleDoc('dump.log');
 const lineOf = (d: { lines: string[] }, re: RegExp) => {
   const i = d.lines.findIndex((l) => re.test(l));
   assert.ok(i >= 0, `no line matches ${re}`);

@@ -3,24 +3,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ServerUnderTest, type PublishedDiagnostics } from '../support/lspClient';
+import { ServerUnderTest, settleDiagnostics, type LinkedDiagnostic } from '../support/lspClient';
 import { examplesDir, repoRoot } from '../support/paths';
 import { replayUnavailable } from '../../server/src/replay/replay';
 
-type Diag = PublishedDiagnostics['diagnostics'][number] & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
+type Diag = LinkedDiagnostic;
 
 const file = (path: string) => {
   const text = readFileSync(path, 'utf8');
   return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
 };
-
-async function settle(server: ServerUnderTest, uri: string, ready: (d: Diag[]) => boolean): Promise<Diag[]> {
-  for (let k = 0; k < 10; k++) {
-    const d = (await server.nextDiagnostics(uri)).diagnostics as Diag[];
-    if (ready(d)) return d;
-  }
-  throw new Error(`diagnostics for ${uri} never became ready`);
-}
 
 test('kernel-trace over LSP: diagnostics, hover, symbols, folding; the EPERM line links to the trace and its hover lists the evidence', async (t) => {
   const graph = file(join(repoRoot, 'test', 'fixtures', 'kernel-trace', 'function-graph-fin-drop.trace'));
@@ -54,7 +46,7 @@ test('kernel-trace over LSP: diagnostics, hover, symbols, folding; the EPERM lin
   // With the restore log and the ruleset open: the drop links to the EPERM line and the evaluator's rule.
   await server.open(restore.uri, 'criu-log', restore.text);
   await server.open(rules.uri, 'iptables-save', rules.text);
-  const linked = await settle(server, graph.uri, (d) => d.some((x) => x.code === 'ktrace.netfilter-drop' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  const linked = await settleDiagnostics(server, graph.uri, (d) => d.some((x) => x.code === 'ktrace.netfilter-drop' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
   const rel = linked.find((x) => x.code === 'ktrace.netfilter-drop')!.relatedInformation!;
   assert.ok(rel.some((r) => r.location.uri === restore.uri && /EPERM/.test(r.message)));
   const toRule = rel.find((r) => r.location.uri === rules.uri)!;
@@ -62,7 +54,7 @@ test('kernel-trace over LSP: diagnostics, hover, symbols, folding; the EPERM lin
   assert.match(toRule.message, /evaluator finds dropping CRIU's FIN: filter\/KUBE-FIREWALL rule 1/);
 
   const epermLine = restore.lines.findIndex((l) => /Unable to send a fin packet/.test(l));
-  const logDiags = await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === graph.uri)));
+  const logDiags = await settleDiagnostics(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === graph.uri)));
   const toTrace = logDiags.find((x) => x.code === 'criu.soccr-fin-eperm')!.relatedInformation!.find((r) => r.location.uri === graph.uri)!;
   assert.equal(toTrace.location.range.start.line, hookLine);
   const epermHover = (await server.connection.sendRequest('textDocument/hover', { textDocument: { uri: restore.uri }, position: { line: epermLine, character: restore.lines[epermLine].indexOf('Unable') + 3 } })) as { contents: { value: string } };
@@ -84,7 +76,7 @@ test('Confirm with the kernel over LSP: a code action on the EPERM line, and cri
   await server.open(restore.uri, 'criu-log', restore.text);
   await server.open(dump.uri, 'criu-log', dump.text);
   await server.open(rules.uri, 'iptables-save', rules.text);
-  await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  await settleDiagnostics(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
   const epermLine = restore.lines.findIndex((l) => /Unable to send a fin packet/.test(l));
   const actions = (await server.connection.sendRequest('textDocument/codeAction', {
     textDocument: { uri: restore.uri },
@@ -121,7 +113,7 @@ test('Confirm with the kernel over LSP with an nftables ruleset: criuLens/replay
   await server.open(restore.uri, 'criu-log', restore.text);
   await server.open(dump.uri, 'criu-log', dump.text);
   await server.open(rules.uri, 'nftables', rules.text);
-  await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  await settleDiagnostics(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
   const epermLine = restore.lines.findIndex((l) => /Unable to send a fin packet/.test(l));
   const result = (await server.connection.sendRequest('criuLens/replay', { uri: restore.uri, line: epermLine })) as { ok: boolean; text?: string; reason?: string };
   const unavailable = replayUnavailable('nftables');

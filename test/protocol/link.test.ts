@@ -1,31 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ServerUnderTest, type PublishedDiagnostics } from '../support/lspClient';
-import { examplesDir } from '../support/paths';
+import { ServerUnderTest, settleDiagnostics, type LinkedDiagnostic } from '../support/lspClient';
+import { exampleDoc } from '../support/paths';
 
-const doc = (name: string) => {
-  const path = join(examplesDir, name);
-  const text = readFileSync(path, 'utf8');
-  return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
-};
-type Diag = PublishedDiagnostics['diagnostics'][number] & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
+type Diag = LinkedDiagnostic;
 type Lens = { range: { start: { line: number } }; command: { title: string; command: string; arguments: [string, { start: { line: number } }] } };
 
-/** Diagnostics for `uri` once `ready` says they are complete (documents re-publish as others open). */
-async function settle(server: ServerUnderTest, uri: string, ready: (d: Diag[]) => boolean): Promise<Diag[]> {
-  for (let k = 0; k < 10; k++) {
-    const d = (await server.nextDiagnostics(uri)).diagnostics as Diag[];
-    if (ready(d)) return d;
-  }
-  throw new Error(`diagnostics for ${uri} never became ready`);
-}
-
 test('the headline over LSP: restore.log + iptables.rules → related rule, lenses both ways, definition', async (t) => {
-  const restore = doc('restore.log');
-  const rules = doc('iptables.rules');
+  const restore = exampleDoc('restore.log');
+  const rules = exampleDoc('iptables.rules');
   const server = new ServerUnderTest();
   t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
   await server.initialize();
@@ -34,7 +17,7 @@ test('the headline over LSP: restore.log + iptables.rules → related rule, lens
   assert.ok(before.some((d) => d.code === 'link.no-ruleset'), 'without a ruleset, the log says what to capture');
 
   await server.open(rules.uri, 'iptables-save', rules.text);
-  const logDiags = await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  const logDiags = await settleDiagnostics(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
   const eperm = logDiags.find((d) => d.code === 'criu.soccr-fin-eperm')!;
   const related = eperm.relatedInformation!.filter((r) => r.location.uri === rules.uri);
   assert.match(related[0].message, /^Dropped by filter\/KUBE-FIREWALL rule 1/);
@@ -43,7 +26,7 @@ test('the headline over LSP: restore.log + iptables.rules → related rule, lens
   assert.ok(related.some((r) => /CRIU's own lock rule/.test(r.message) && /! --mark 0xc114/.test(rules.lines[r.location.range.start.line])), 'CRIU\'s lock rule is named, not blamed');
   assert.ok(!logDiags.some((d) => d.code === 'link.no-ruleset'));
 
-  const ruleDiags = await settle(server, rules.uri, (d) => d.some((x) => x.code === 'link.drops-criu-fin'));
+  const ruleDiags = await settleDiagnostics(server, rules.uri, (d) => d.some((x) => x.code === 'link.drops-criu-fin'));
   const onRule = ruleDiags.filter((d) => d.code === 'link.drops-criu-fin');
   assert.equal(onRule.length, 1, 'only the KUBE-FIREWALL rule is blamed');
   assert.match(onRule[0].message, /^Drops CRIU's FIN: mark 0xc114 & 0x8000 = 0x8000 \(restore\.log:331\)/);

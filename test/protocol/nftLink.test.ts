@@ -1,30 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ServerUnderTest, type PublishedDiagnostics } from '../support/lspClient';
-import { examplesDir } from '../support/paths';
+import { ServerUnderTest, settleDiagnostics } from '../support/lspClient';
+import { exampleDoc } from '../support/paths';
 
-const doc = (name: string) => {
-  const path = join(examplesDir, name);
-  const text = readFileSync(path, 'utf8');
-  return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
-};
-type Diag = PublishedDiagnostics['diagnostics'][number] & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
 type Lens = { range: { start: { line: number } }; command: { title: string; command: string; arguments: [string, { start: { line: number } }] } };
 
-async function settle(server: ServerUnderTest, uri: string, ready: (d: Diag[]) => boolean): Promise<Diag[]> {
-  for (let k = 0; k < 10; k++) {
-    const d = (await server.nextDiagnostics(uri)).diagnostics as Diag[];
-    if (ready(d)) return d;
-  }
-  throw new Error(`diagnostics for ${uri} never became ready`);
-}
-
 test('restore.log + nftables.rules over LSP: the EPERM line is linked to ip filter KUBE-FIREWALL, quick fix in nft syntax', async (t) => {
-  const restore = doc('restore.log');
-  const rules = doc('nftables.rules');
+  const restore = exampleDoc('restore.log');
+  const rules = exampleDoc('nftables.rules');
   const culpritLine = rules.lines.findIndex((l) => /meta mark & 0x00008000 == 0x00008000 .*drop/.test(l));
   assert.ok(culpritLine > 0);
   const server = new ServerUnderTest();
@@ -33,14 +16,14 @@ test('restore.log + nftables.rules over LSP: the EPERM line is linked to ip filt
   await server.open(restore.uri, 'criu-log', restore.text);
   await server.nextDiagnostics(restore.uri);
   await server.open(rules.uri, 'nftables', rules.text);
-  const logDiags = await settle(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
+  const logDiags = await settleDiagnostics(server, restore.uri, (d) => d.some((x) => x.code === 'criu.soccr-fin-eperm' && (x.relatedInformation ?? []).some((r) => r.location.uri === rules.uri)));
   const eperm = logDiags.find((d) => d.code === 'criu.soccr-fin-eperm')!;
   const related = eperm.relatedInformation!.filter((r) => r.location.uri === rules.uri);
   assert.match(related[0].message, /^Dropped by ip filter\/KUBE-FIREWALL rule 1/);
   assert.equal(related[0].location.range.start.line, culpritLine);
   assert.ok(related.some((r) => /jump KUBE-FIREWALL/.test(r.message)), 'the jump that led there');
 
-  const ruleDiags = await settle(server, rules.uri, (d) => d.some((x) => x.code === 'link.drops-criu-fin'));
+  const ruleDiags = await settleDiagnostics(server, rules.uri, (d) => d.some((x) => x.code === 'link.drops-criu-fin'));
   const onRule = ruleDiags.filter((d) => d.code === 'link.drops-criu-fin');
   assert.equal(onRule.length, 1);
   assert.equal(onRule[0].range.start.line, culpritLine);
@@ -84,8 +67,8 @@ test('restore.log + nftables.rules over LSP: the EPERM line is linked to ip filt
 });
 
 test('an nft dump that says iptables-legacy tables are present: the EPERM line asks for iptables-legacy-save', async (t) => {
-  const restore = doc('restore.log');
-  const rules = doc('nftables.rules');
+  const restore = exampleDoc('restore.log');
+  const rules = exampleDoc('nftables.rules');
   const text = '# Warning: iptables-legacy tables present, use iptables-legacy to see them\n' + rules.text;
   const server = new ServerUnderTest();
   t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
@@ -93,7 +76,7 @@ test('an nft dump that says iptables-legacy tables are present: the EPERM line a
   await server.open(restore.uri, 'criu-log', restore.text);
   await server.nextDiagnostics(restore.uri);
   await server.open(rules.uri, 'nftables', text);
-  const logDiags = await settle(server, restore.uri, (d) => d.some((x) => x.code === 'link.capture-legacy'));
+  const logDiags = await settleDiagnostics(server, restore.uri, (d) => d.some((x) => x.code === 'link.capture-legacy'));
   const hint = logDiags.find((d) => d.code === 'link.capture-legacy')!;
   assert.match(hint.message, /`iptables-legacy-save > iptables-legacy\.rules`/);
   assert.equal(hint.relatedInformation![0].location.range.start.line, 0);

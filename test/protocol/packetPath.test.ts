@@ -5,18 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ServerUnderTest, type PublishedDiagnostics } from '../support/lspClient';
-import { examplesDir } from '../support/paths';
+import { exampleDoc } from '../support/paths';
 import { allElements, hasClass, parseXml } from '../support/xml';
 
-const doc = (name: string) => {
-  const path = join(examplesDir, name);
-  const text = readFileSync(path, 'utf8');
-  return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
-};
 type Lens = { range: { start: { line: number } }; command: { title: string; command: string; arguments: unknown[] } };
 type Step = { id: string; culprit: boolean; state: string; source: { doc: string; range: { start: { line: number } } } };
 type Result = { title: string; svg: string; css: string; diagram: { verdict: string; edges: { kind: string }[]; hooks: { stages: { visits: { steps: Step[] }[] }[] }[] } };
@@ -32,8 +24,8 @@ async function linked(server: ServerUnderTest, restore: { uri: string }, rules: 
 }
 
 test('criuLens/packetPath: from the lenses and hovers of a linked FIN, and for a typed packet', async (t) => {
-  const restore = doc('restore.log');
-  const rules = doc('iptables.rules');
+  const restore = exampleDoc('restore.log');
+  const rules = exampleDoc('iptables.rules');
   const server = new ServerUnderTest();
   t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
   await server.initialize([], {}, { packetPathView: true });
@@ -103,8 +95,8 @@ test('criuLens/packetPath: from the lenses and hovers of a linked FIN, and for a
 });
 
 test('without the view (another editor), no lens or hover points at a command it lacks', async (t) => {
-  const restore = doc('restore.log');
-  const rules = doc('iptables.rules');
+  const restore = exampleDoc('restore.log');
+  const rules = exampleDoc('iptables.rules');
   const server = new ServerUnderTest();
   t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
   await server.initialize();

@@ -102,3 +102,15 @@ export class ServerUnderTest {
     return code;
   }
 }
+
+/** A published diagnostic with the related information the link tests read. */
+export type LinkedDiagnostic = PublishedDiagnostics['diagnostics'][number] & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
+
+/** Diagnostics for `uri` once `ready` says they are complete (documents re-publish as others open). */
+export async function settleDiagnostics(server: ServerUnderTest, uri: string, ready: (d: LinkedDiagnostic[]) => boolean): Promise<LinkedDiagnostic[]> {
+  for (let k = 0; k < 10; k++) {
+    const d = (await server.nextDiagnostics(uri)).diagnostics as LinkedDiagnostic[];
+    if (ready(d)) return d;
+  }
+  throw new Error(`diagnostics for ${uri} never became ready`);
+}

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Tests run from out/test/<dir>/x.test.js: the repository is three levels up. */
 export const repoRoot = join(__dirname, '..', '..', '..');
@@ -23,4 +24,11 @@ export function filesUnder(dir: string, re: RegExp): string[] {
   };
   if (existsSync(dir)) walk(dir);
   return found.sort();
+}
+
+/** A bundled example as a protocol test opens it: its file uri, text and lines. */
+export function exampleDoc(name: string): { uri: string; text: string; lines: string[] } {
+  const path = join(examplesDir, name);
+  const text = readFileSync(path, 'utf8');
+  return { uri: pathToFileURL(path).href, text, lines: text.split('\n') };
 }
