@@ -3,28 +3,15 @@
  * to extensions (it stops syncing files over 50 MB, so the language server never sees them).
  * No `vscode` import: unit-tested with plain files.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { detectLanguage } from '../../server/src/core/language';
+import { readHead } from '../../server/src/core/lineFile';
 
 /** VS Code's limit for syncing a file to extensions (50 MB). */
 export const SYNC_LIMIT_BYTES = 50 * 1024 * 1024;
 
 /** Any `.log` (CRIU logs are named restore.log, dump.log, criu-*.log…), rotated ones included. */
 const logName = /\.log(\.\d+)?$/i;
-/** A CRIU line start: `(00.000025) `, a restored task's pid column, or a `pie:` tag. */
-const criuLine = /^(\(\s*\d+\.\d+\) |\s*\d+: (Error|Warn) \(|pie: \d+: )/m;
-
-/** What the first bytes of a file are: enough to tell a CRIU log by its first lines. */
-function head(path: string, bytes = 4096): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0)).toString('utf8');
-  } catch {
-    return '';
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Whether `path` is a CRIU log over `limit` bytes; its size when it is. Never throws. */
 export function tooLargeCriuLog(path: string, limit = SYNC_LIMIT_BYTES): number | undefined {
@@ -38,7 +25,8 @@ export function tooLargeCriuLog(path: string, limit = SYNC_LIMIT_BYTES): number 
   }
   if (size <= limit) return undefined;
   try {
-    return logName.test(path) || criuLine.test(head(path)) ? size : undefined;
+    // Otherwise its first lines decide, read as `check` and the server read them.
+    return logName.test(path) || detectLanguage(path, readHead(path, 64 * 1024)) === 'criu-log' ? size : undefined;
   } catch {
     return undefined;
   }
