@@ -162,6 +162,7 @@ async function main(args: Args): Promise<void> {
       const outcome = rssBench(dist, files);
       rows.push(...outcome.rows);
       notes.push(...outcome.notes);
+      skipped.push(...outcome.skipped);
     }
 
     if (section('fuzz')) {
