@@ -1,124 +1,225 @@
 /**
- * Rules as a ruleset keeps them. A kube-proxy dump holds 100k rules, each read into ~40 objects
- * (options, arguments, typed values, ranges) that only hovers, the outline and the evaluator look
- * at: kept for every rule, they made the model ten times the size of the file and the parse
- * mostly garbage collection. So a rule is one object holding what the whole-ruleset passes use
- * (chain, line, target, protocol, counters) and where its line is; its options are read again
- * from the line, with the same grammar and interpreter, the first time they are asked for.
+ * Rules as a ruleset keeps them. A kube-proxy dump holds 100k rules (700k in the big ones), each
+ * read into ~40 objects (options, arguments, typed values, ranges) that only hovers, the outline
+ * and the evaluator look at: kept for every rule, they made the model ten times the size of the
+ * file and the parse mostly garbage collection. So a rule is one small object holding what the
+ * whole-ruleset passes use and where its line starts; its options are read again from the line,
+ * with the same grammar and interpreter, the first time they are asked for. Its table and chain
+ * name are its chain's (so `-E` renames reach them), its columns are packed two to a number
+ * (spans.ts), its command, target kind, `-g` and protocol share one number, and what few rules
+ * have (counters, kept options, columns too wide to pack) sits in one object made for them.
  */
-import { endColumn, lineRange, startColumn, type Range } from '../../core/text';
+import { lineRange, type Range } from '../../core/text';
 import type { Family, TargetSpec } from '../../knowledge/xtables/types';
+import type { DumpChain } from './chain';
 import { interpretCommand, type RuleSpec } from './interpret';
 import { parseDumpLine, type Span } from './lineGrammar';
 import type { Counters, MatchUse, OptionUse, Rule, TableName, TargetUse } from './model';
+import { packColumns, packedEnd, packedStart } from './spans';
 
 /** A rule's options as the interpreter reads them. */
 export type RuleOptions = Pick<RuleSpec, 'basic' | 'matches' | 'target'>;
 
-/** The document the rules were read from, shared by its rules. */
-export interface RuleSource {
-  text: string;
-  family: Family;
+type Protocol = { name: string; negated: boolean };
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * The document the rules were read from, shared by its rules through their chains: where their
+ * lines are read again (a text in memory, or a file: dumpFile.ts), its family, and the protocols
+ * its rules name (a dump names a few a hundred thousand times; a rule keeps the protocol's number).
+ */
+export abstract class DumpSource {
+  readonly #protocols: Protocol[] = [];
+  readonly #numbers = new Map<string, number>();
+
+  constructor(readonly family: Family) {}
+
+  /** The text of the line that starts at offset `start`, without its terminator. */
+  abstract lineText(start: number): string;
+
+  /** The number of `protocol`, from 1; equal protocols share a number and one object. */
+  protocolNumber(protocol: Protocol): number {
+    const key = protocol.negated ? `!${protocol.name}` : protocol.name;
+    let n = this.#numbers.get(key);
+    if (n === undefined) {
+      n = this.#protocols.push(protocol);
+      this.#numbers.set(key, n);
+    }
+    return n;
+  }
+
+  protocol(n: number): Protocol {
+    return this.#protocols[n - 1];
+  }
 }
 
-/** Where a rule is: its chain, its line, the columns of the command and of its chain operand. */
+/** A document held as one string (the editor's): offsets are its character offsets. */
+export class TextSource extends DumpSource {
+  constructor(
+    readonly text: string,
+    family: Family,
+  ) {
+    super(family);
+  }
+
+  /** Lines end at LF, CRLF or a lone CR, as splitLines() cuts them. */
+  lineText(start: number): string {
+    const text = this.text;
+    let end = start;
+    for (; end < text.length; end++) {
+      const c = text.charCodeAt(end);
+      if (c === LF || c === CR) break;
+    }
+    return text.slice(start, end);
+  }
+}
+
+/** Where a rule is: its line, the columns of the command and of its chain operand. */
 export interface RulePlace {
-  table: TableName;
-  chain: string;
   line: number;
-  /** Offsets of the line in the source text. */
+  /** Offset of the line in its source (DumpSource.lineText). */
   lineStart: number;
-  lineEnd: number;
   span: Span;
   chainSpan: Span;
   command: Rule['command'];
   counters: Counters | undefined;
-  protocol: Rule['protocol'];
+  protocol: Protocol | undefined;
+  /** The target's name as its chain holds it, when the target is a chain of the table. */
+  targetName?: string;
+}
+
+// One number for what every rule has a little of: its command, its target's kind, `-g`, whether
+// its columns sit in RuleExtras, and its protocol's number in its source (0: none).
+const COMMANDS: readonly Rule['command'][] = ['A', 'I', 'R'];
+const KINDS: readonly TargetUse['kind'][] = ['verdict', 'extension', 'chain'];
+const KIND_SHIFT = 2;
+const GOTO = 1 << 4;
+const WIDE = 1 << 5;
+const PROTOCOL_SHIFT = 6;
+/** Protocol numbers that fit in the bits: a dump names a handful, a hostile one more (RuleExtras). */
+const PROTOCOL_LIMIT = 1 << 8;
+
+/** What few rules have. */
+interface RuleExtras {
+  counters?: Counters;
+  /** The options, once asked for through options(). */
+  options?: RuleOptions;
+  /** A protocol beyond PROTOCOL_LIMIT. */
+  protocol?: Protocol;
+  /** The columns when one of them does not pack: command, chain operand, target name. */
+  columns?: [start: number, end: number, chainStart: number, chainEnd: number, nameStart: number, nameEnd: number];
 }
 
 export class DumpRule implements Rule {
-  readonly table: TableName;
-  chain: string;
   index = 0;
   readonly line: number;
-  readonly command: Rule['command'];
-  readonly counters: Counters | undefined;
-  readonly protocol: { name: string; negated: boolean } | undefined;
   // Numbers rather than objects where possible, and private fields, which stay out of JSON and
   // deep comparisons.
-  readonly #start: number;
-  readonly #end: number;
-  readonly #chainStart: number;
-  readonly #chainEnd: number;
-  readonly #source: RuleSource;
+  readonly #chain: DumpChain;
   readonly #lineStart: number;
-  readonly #lineEnd: number;
-  /** The target, when there is one: its name, spec, kind, `-g` and the columns of its name. */
-  #targetName: string | undefined;
-  readonly #targetSpec: TargetSpec | undefined;
-  readonly #targetKind: TargetUse['kind'];
-  readonly #goto: boolean;
-  readonly #nameStart: number;
-  readonly #nameEnd: number;
-  #options: RuleOptions | undefined;
+  readonly #bits: number;
+  /** The target's spec when it has one (its name is the spec's), else its name; undefined: none. */
+  #target: TargetSpec | string | undefined;
+  readonly #span: number;
+  readonly #chainSpan: number;
+  readonly #nameSpan: number;
+  #extras: RuleExtras | undefined;
 
   /** `spec` is the interpreter's reading of the rule's line; only the target's summary is kept. */
-  constructor(place: RulePlace, spec: RuleSpec, source: RuleSource) {
-    this.table = place.table;
-    this.chain = place.chain;
+  constructor(chain: DumpChain, place: RulePlace, spec: RuleSpec) {
     this.line = place.line;
-    this.command = place.command;
-    this.counters = place.counters;
-    this.protocol = place.protocol;
-    this.#start = place.span.start;
-    this.#end = place.span.end;
-    this.#chainStart = place.chainSpan.start;
-    this.#chainEnd = place.chainSpan.end;
-    this.#source = source;
+    this.#chain = chain;
     this.#lineStart = place.lineStart;
-    this.#lineEnd = place.lineEnd;
     const t = spec.target;
-    // Extensions share their name string with the tables; a jump shares its chain's name once the
-    // jump graph has found the chain (shareTargetName).
-    this.#targetName = t && (t.spec?.name ?? t.name);
-    this.#targetSpec = t?.spec;
-    this.#targetKind = t?.kind ?? 'verdict';
-    this.#goto = t?.goto ?? false;
-    this.#nameStart = t ? startColumn(t.nameRange) : 0;
-    this.#nameEnd = t ? endColumn(t.nameRange) : 0;
+    // Extensions share their spec (and its name) with the tables; a jump shares its chain's name
+    // (from the place, or once the jump graph has found the chain: shareTargetName).
+    this.#target = t && (t.spec ?? place.targetName ?? t.name);
+    let bits = COMMANDS.indexOf(place.command) | (KINDS.indexOf(t?.kind ?? 'verdict') << KIND_SHIFT) | (t?.goto ? GOTO : 0);
+    let extras: RuleExtras | undefined;
+    if (place.counters) extras = { counters: place.counters };
+    if (place.protocol) {
+      const n = chain.source.protocolNumber(place.protocol);
+      if (n < PROTOCOL_LIMIT) bits |= n << PROTOCOL_SHIFT;
+      else (extras ??= {}).protocol = place.protocol;
+    }
+    const nameStart = t ? t.nameRange.start.character : 0;
+    const nameEnd = t ? t.nameRange.end.character : 0;
+    this.#span = packColumns(place.span.start, place.span.end);
+    this.#chainSpan = packColumns(place.chainSpan.start, place.chainSpan.end);
+    this.#nameSpan = packColumns(nameStart, nameEnd);
+    if (this.#span < 0 || this.#chainSpan < 0 || this.#nameSpan < 0) {
+      bits |= WIDE;
+      (extras ??= {}).columns = [place.span.start, place.span.end, place.chainSpan.start, place.chainSpan.end, nameStart, nameEnd];
+    }
+    this.#bits = bits;
+    this.#extras = extras;
+  }
+
+  get table(): TableName {
+    return this.#chain.table;
+  }
+
+  get chain(): string {
+    return this.#chain.name;
+  }
+
+  get command(): Rule['command'] {
+    return COMMANDS[this.#bits & 3];
+  }
+
+  get counters(): Counters | undefined {
+    return this.#extras?.counters;
+  }
+
+  get protocol(): Protocol | undefined {
+    const n = this.#bits >>> PROTOCOL_SHIFT;
+    return n ? this.#chain.source.protocol(n) : this.#extras?.protocol;
   }
 
   get range(): Range {
-    return lineRange(this.line, this.#start, this.#end);
+    const c = this.#extras?.columns;
+    return c ? lineRange(this.line, c[0], c[1]) : lineRange(this.line, packedStart(this.#span), packedEnd(this.#span));
   }
 
   get chainRange(): Range {
-    return lineRange(this.line, this.#chainStart, this.#chainEnd);
+    const c = this.#extras?.columns;
+    return c ? lineRange(this.line, c[2], c[3]) : lineRange(this.line, packedStart(this.#chainSpan), packedEnd(this.#chainSpan));
+  }
+
+  get #kind(): TargetUse['kind'] {
+    return KINDS[(this.#bits >>> KIND_SHIFT) & 3];
   }
 
   /** The chain `-j/-g` names, if the target is a chain: for passes over every rule, without a view. */
   get jumpTarget(): string | undefined {
-    return this.#targetKind === 'chain' ? this.#targetName : undefined;
+    return this.#kind === 'chain' ? this.targetName : undefined;
   }
 
   /** The target's name and spec, for passes over every rule, without a view. */
   get targetName(): string | undefined {
-    return this.#targetName;
+    const t = this.#target;
+    return typeof t === 'object' ? t.name : t;
   }
 
   get targetSpec(): TargetSpec | undefined {
-    return this.#targetSpec;
+    const t = this.#target;
+    return typeof t === 'object' ? t : undefined;
   }
 
   /** Keeps `name`, an equal string held elsewhere (the chain's own name), instead of the rule's copy. */
   shareTargetName(name: string): void {
-    if (name === this.#targetName) this.#targetName = name;
+    if (typeof this.#target === 'string' && name === this.#target) this.#target = name;
   }
 
   /** A view of the target, made at each call: its options are the rule's to read. */
   get target(): TargetUse | undefined {
-    const name = this.#targetName;
-    return name === undefined ? undefined : new RuleTarget(this, name, this.#goto, this.#targetSpec, this.#targetKind, this.#nameStart, this.#nameEnd);
+    const name = this.targetName;
+    if (name === undefined) return undefined;
+    const c = this.#extras?.columns;
+    const [nameStart, nameEnd] = c ? [c[4], c[5]] : [packedStart(this.#nameSpan), packedEnd(this.#nameSpan)];
+    return new RuleTarget(this, name, (this.#bits & GOTO) !== 0, this.targetSpec, this.#kind, nameStart, nameEnd);
   }
 
   get basic(): OptionUse[] {
@@ -131,14 +232,16 @@ export class DumpRule implements Rule {
 
   /** The options, read from the line once and kept. */
   options(): RuleOptions {
-    return (this.#options ??= this.readOptions());
+    return this.#extras?.options ?? ((this.#extras ??= {}).options = this.readOptions());
   }
 
   /** The options without keeping them: for passes over every rule (the outline, a check). */
   readOptions(): RuleOptions {
-    if (this.#options) return this.#options;
-    const node = parseDumpLine(this.#source.text.slice(this.#lineStart, this.#lineEnd));
-    const command = node.kind === 'command' ? interpretCommand(node.args, { family: this.#source.family, line: this.line, problems: [] }) : undefined;
+    const kept = this.#extras?.options;
+    if (kept) return kept;
+    const source = this.#chain.source;
+    const node = parseDumpLine(source.lineText(this.#lineStart));
+    const command = node.kind === 'command' ? interpretCommand(node.args, { family: source.family, line: this.line, problems: [] }) : undefined;
     // The line was read this way when the rule was made: the same text reads the same again.
     if (!command) throw new Error(`line ${this.line + 1} no longer reads as a rule`);
     return command.spec;
