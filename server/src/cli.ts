@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { analyseModels, buildModel, rulesetInputOf, type DocumentModel } from './analysis';
 import { readHead } from './core/lineFile';
 import { analyseCriuLogFile } from './criu/logFile';
+import { parseIptablesSaveFile } from './netfilter/iptables/dumpFile';
 import { formatReplay, replay as replayInKernel, replayPacketOf } from './replay/replay';
 import { compareFindings } from './core/finding';
 import { detectLanguage, isLanguageId, languageIds, type LanguageId } from './core/language';
@@ -144,6 +145,8 @@ const ioError = (path: string, e: unknown) => new InputError(`cannot read ${path
 /**
  * CRIU logs are streamed from disk, never read whole: `-v4` logs reach hundreds of MB, and the
  * reader keeps only the lines the findings point at (the editor's large-log command does the same).
+ * iptables-save dumps are parsed from disk too, by the editor's parser: their model keeps no text,
+ * its rules read their lines again from the file (dumpFile.ts).
  */
 async function readModel(path: string, forced: LanguageId | undefined): Promise<{ language: LanguageId; model: DocumentModel }> {
   let language = forced;
@@ -156,6 +159,14 @@ async function readModel(path: string, forced: LanguageId | undefined): Promise<
     }
     language = detectLanguage(path, head);
     if (!language) throw new InputError(`cannot tell what ${path} is (not a CRIU log or a ruleset?); name it with --language`);
+  }
+  if (language === 'iptables-save') {
+    try {
+      return { language, model: { language, ruleset: parseIptablesSaveFile(path) } };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code) throw ioError(path, e);
+      throw e;
+    }
   }
   if (language !== 'criu-log') return { language, model: buildModel({ doc: path, language, text: readInput(path) }) };
   let analysis;

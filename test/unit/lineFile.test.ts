@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LineSplitter, readLineRange, readLines } from '../../server/src/core/lineFile';
+import { fileLines, LineReader, LineSplitter, readLineBlocks, readLineRange, readLines } from '../../server/src/core/lineFile';
 import { splitLines } from '../../server/src/core/text';
 
 const samples = ['', 'a', 'a\n', '\n', '\n\n', 'a\r\nb', 'a\rb\r', 'a\r\n\r\nb\n', 'a\r', '\r\n', 'é\n😀\r\nx', 'one\ntwo\r\nthree\rfour'];
@@ -92,5 +92,57 @@ test('readLines stops at the next chunk once aborted, with the abort reason', as
     assert.ok(lines < (1 << 20) / 4, `read ${lines} lines of ${1 << 20}`);
   } finally {
     done();
+  }
+});
+
+test('readLineBlocks: blocks of whole lines in any block size are the file\'s lines, with the byte offsets of each', () => {
+  const withInvalid = Buffer.concat([Buffer.from('ok\n'), Buffer.from([0xe9, 0x41, 0xe2, 0x82]), Buffer.from('\r\nlast')]);
+  for (const content of [...samples.map((t) => Buffer.from(t, 'utf8')), withInvalid]) {
+    const text = content.toString('utf8');
+    const f = tempFile('blocks.txt', content);
+    try {
+      for (const size of [1, 2, 3, 5, 1 << 16]) {
+        const lines: string[] = [];
+        const offsets: number[] = [];
+        const blockStarts: number[] = [];
+        readLineBlocks(
+          f.path,
+          (block, byteOffset, bytes) => {
+            blockStarts.push(byteOffset);
+            const whole = splitLines(block);
+            if (bytes) assert.equal(bytes.starts.length, whole.length);
+            let at = 0;
+            whole.forEach((line, k) => {
+              lines.push(line);
+              offsets.push(bytes ? bytes.starts[k] : byteOffset + at);
+              if (bytes) assert.equal(content.subarray(bytes.starts[k], bytes.ends[k]).toString('utf8'), line);
+              at += line.length + (block.startsWith('\r\n', at + line.length) ? 2 : 1);
+            });
+          },
+          size,
+        );
+        for (const b of blockStarts) assert.ok(!(content[b - 1] === 13 && content[b] === 10), `a block starts at ${b}, inside a CRLF`);
+        assert.deepEqual(lines, splitLines(text), `${JSON.stringify(text)} in blocks of ${size}`);
+        const reader = new LineReader(f.path, size);
+        assert.deepEqual(offsets.map((o) => reader.lineAt(o).text), lines, 'LineReader reads each line again at its offset');
+        assert.deepEqual([...fileLines(f.path)], splitLines(text), 'fileLines');
+      }
+    } finally {
+      f.done();
+    }
+  }
+});
+
+test('LineReader: lines read out of order, longer than its block, and the offset of the next line', () => {
+  const lines = ['short', 'x'.repeat(70000), 'é'.repeat(10), '', 'end'];
+  const text = lines.join('\r\n');
+  const f = tempFile('long.txt', text);
+  try {
+    const reader = new LineReader(f.path);
+    const starts = [0];
+    for (const l of lines.slice(0, -1)) starts.push(starts[starts.length - 1] + Buffer.byteLength(l) + 2);
+    for (const k of [4, 1, 0, 3, 2, 1]) assert.deepEqual(reader.lineAt(starts[k]), { text: lines[k], next: k + 1 < lines.length ? starts[k + 1] : -1 });
+  } finally {
+    f.done();
   }
 });

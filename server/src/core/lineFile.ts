@@ -206,3 +206,143 @@ export function readHead(path: string, maxBytes = 256 * 1024): string {
     closeSync(fd);
   }
 }
+
+/** Where the lines of a block start and end, in bytes of the file (for blocks not one byte per character). */
+export interface LineBytes {
+  starts: number[];
+  ends: number[];
+}
+
+/**
+ * Reads `path` synchronously in blocks of whole lines, about `blockBytes` each (a longer line makes
+ * its block longer), and hands each over decoded, with the file offset of its first byte. Lines
+ * are cut as splitLines() cuts them (a block never ends between the CR and the LF of a CRLF), so
+ * the blocks' lines are the file's and a line decodes alike alone or in its block. When a block's
+ * characters are not one per byte (UTF-8 beyond ASCII), `bytes` gives its lines' byte offsets.
+ * Blocks are small by default so that each is done with before the next young-generation
+ * collection and dies young: 1 MB blocks, large objects, each outlived its parse in the old
+ * generation, which a 111 MB file filled with garbage.
+ */
+export function readLineBlocks(path: string, onBlock: (text: string, byteOffset: number, bytes: LineBytes | undefined) => void, blockBytes = 1 << 16): void {
+  const fd = openSync(path, 'r');
+  try {
+    let buffer = Buffer.allocUnsafe(blockBytes);
+    let filled = 0;
+    let offset = 0;
+    let eof = false;
+    for (;;) {
+      while (!eof && filled < buffer.length) {
+        const n = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
+        if (n === 0) eof = true;
+        else filled += n;
+      }
+      const cut = eof ? filled : afterLastLine(buffer, filled);
+      if (cut === 0 && !eof) {
+        // One line longer than the buffer: read more of it.
+        const grown = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(grown, 0, 0, filled);
+        buffer = grown;
+        continue;
+      }
+      // The end of a file that ends with a line terminator opens no line; an empty file is one.
+      if (cut === 0 && offset > 0) return;
+      const block = buffer.subarray(0, cut);
+      const text = block.toString('utf8');
+      onBlock(text, offset, text.length === cut ? undefined : lineBytesOf(block, offset));
+      if (eof) return;
+      buffer.copy(buffer, 0, cut, filled);
+      filled -= cut;
+      offset += cut;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The index after the last line terminator in buffer[0, filled); a CR at the very end may be half a CRLF, so it does not count. 0: none. */
+function afterLastLine(buffer: Buffer, filled: number): number {
+  for (let i = filled - 1; i >= 0; i--) {
+    const c = buffer[i];
+    if (c === LF || (c === CR && i < filled - 1)) return i + 1;
+  }
+  return 0;
+}
+
+function lineBytesOf(block: Buffer, offset: number): LineBytes {
+  const starts = [offset];
+  const ends: number[] = [];
+  for (let i = 0; i < block.length; i++) {
+    const c = block[i];
+    if (c !== LF && c !== CR) continue;
+    ends.push(offset + i);
+    if (c === CR && block[i + 1] === LF) i++;
+    if (i + 1 < block.length) starts.push(offset + i + 1);
+  }
+  if (ends.length < starts.length) ends.push(offset + block.length);
+  return { starts, ends };
+}
+
+/**
+ * Single lines of a file read again by their byte offset, synchronously: the block read last is
+ * kept, so lines read in file order cost one read per block. The file is opened for each read and
+ * closed at once, so nothing stays open between reads.
+ */
+export class LineReader {
+  private block = Buffer.alloc(0);
+  private blockOffset = 0;
+  /** The block reaches the end of the file. */
+  private blockAtEnd = false;
+
+  constructor(
+    readonly path: string,
+    private readonly blockBytes = 1 << 16,
+  ) {}
+
+  /** The line starting at byte `start`, without its terminator, and the offset of the next line (-1: none). */
+  lineAt(start: number): { text: string; next: number } {
+    let size = this.blockBytes;
+    for (;;) {
+      const from = start - this.blockOffset;
+      if (from >= 0 && from <= this.block.length && (from < this.block.length || this.blockAtEnd)) {
+        const block = this.block;
+        let end = from;
+        while (end < block.length && block[end] !== LF && block[end] !== CR) end++;
+        // Whether a line follows (and a CR at the block's end is not half a CRLF) is known only
+        // with a byte after the terminator, or at the end of the file.
+        const next = end < block.length ? end + (block[end] === CR && block[end + 1] === LF ? 2 : 1) : end;
+        if (next < block.length) return { text: block.toString('utf8', from, end), next: this.blockOffset + next };
+        if (this.blockAtEnd) return { text: block.toString('utf8', from, end), next: -1 };
+        size = Math.max(size, (block.length - from) * 2);
+      }
+      this.read(start, size);
+    }
+  }
+
+  private read(start: number, size: number): void {
+    const fd = openSync(this.path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(size);
+      let n = 0;
+      while (n < size) {
+        const r = readSync(fd, buffer, n, size - n, start + n);
+        if (r === 0) break;
+        n += r;
+      }
+      this.block = buffer.subarray(0, n);
+      this.blockOffset = start;
+      this.blockAtEnd = n < size;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** The lines of a file from its start, read as they are asked for (a reader of the first few reads little). */
+export function* fileLines(path: string): Generator<string> {
+  const reader = new LineReader(path);
+  for (let start = 0; start >= 0; ) {
+    const { text, next } = reader.lineAt(start);
+    yield text;
+    start = next;
+  }
+}
