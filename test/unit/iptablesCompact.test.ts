@@ -2,7 +2,7 @@
  * The compact model (rule.ts, chain.ts, spans.ts): rules ask their chain for its table and name,
  * chains and rules keep columns packed and make ranges, declarations and counters when asked.
  * These check that what they make is what the dump says, including the cases that leave the
- * packed form: columns past 32767, a built-in chain declared twice, many protocols.
+ * packed form: long lines, a built-in chain declared twice, many protocols.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,19 +51,22 @@ test('a built-in chain declared again without counters keeps the counters of its
   assert.deepEqual([input.counters?.packets, at(input.counters?.range)], [0n, [1, 14, 1, 19]]);
 });
 
-test('rules of a line longer than 32767 characters have their exact ranges', () => {
-  const comment = 'x'.repeat(40000);
-  const rule = `-A KUBE-LONG -m comment --comment "${comment}" -j DROP`;
-  const decl = `:${'KUBE-LONG'}${' '.repeat(33000)}- [0:0]`;
-  const rs = parseIptablesSave(['*filter', decl, rule, 'COMMIT'].join('\n'));
-  const chain = chainOf(rs, 'KUBE-LONG');
-  const r = chain.rules[0];
-  assert.deepEqual(at(r.range), [2, 0, 2, rule.length]);
-  assert.deepEqual(at(r.chainRange), [2, 3, 2, 12]);
-  assert.deepEqual(at(r.target?.nameRange), [2, rule.length - 4, 2, rule.length]);
-  assert.equal(r.matches[0].options[0].args[0].text, comment);
-  assert.deepEqual(at(chain.declaration?.range), [1, 0, 1, decl.length]);
-  assert.deepEqual(at(chain.counters?.range), [1, decl.length - 5, 1, decl.length]);
+test('long lines (past what a rule or a declaration packs) have their exact ranges', () => {
+  for (const size of [100, 1000, 2000, 40000]) {
+    const comment = 'x'.repeat(size);
+    const rule = `-A KUBE-LONG -m comment --comment "${comment}" -j DROP`;
+    const decl = `:KUBE-LONG${' '.repeat(size)}- [0:0]`;
+    const rs = parseIptablesSave(['*filter', decl, rule, 'COMMIT'].join('\n'));
+    const chain = chainOf(rs, 'KUBE-LONG');
+    const r = chain.rules[0];
+    assert.deepEqual(at(r.range), [2, 0, 2, rule.length], `${size}`);
+    assert.deepEqual(at(r.chainRange), [2, 3, 2, 12]);
+    assert.deepEqual(at(r.target?.nameRange), [2, rule.length - 4, 2, rule.length]);
+    assert.equal(r.matches[0].options[0].args[0].text, comment);
+    assert.deepEqual(at(chain.declaration?.range), [1, 0, 1, decl.length]);
+    assert.deepEqual(at(chain.declaration?.nameRange), [1, 1, 1, 10]);
+    assert.deepEqual(at(chain.counters?.range), [1, decl.length - 5, 1, decl.length]);
+  }
 });
 
 test('rules keep their command, target, goto, counters and protocol; protocols are shared', () => {

@@ -2,21 +2,25 @@
  * Chains as a ruleset keeps them. A kube-proxy dump declares a chain for every service and
  * endpoint (35k in 100k rules, 250k in 700k); as plain objects each was five (the chain, its
  * out-of-object properties, its declaration, its `[0:0]`, a rules array with room to grow), about
- * 470 bytes. A DumpChain keeps its fields in the object and its declaration and counters as
- * columns (spans.ts), and makes those objects when asked.
+ * 470 bytes. A DumpChain (96 bytes) keeps its fields in the object and its declaration and `[0:0]`
+ * as columns packed in numbers, and makes those objects when asked; a finished chain's rules array
+ * has no room to grow (the reader joins appended rules in one array).
  */
 import type { Span } from './lineGrammar';
 import type { Chain, Counters, Rule, TableName } from './model';
 import type { DumpSource } from './rule';
 import { CountersAt, Declaration, packColumns, packedEnd, packedStart } from './spans';
 
+/** Declarations are short (`:KUBE-SEP-XXXXXXXXXXXXXXXX - [0:0]` is 36 characters): four columns of 7 bits in one number. */
+const SHORT_MASK = (1 << 7) - 1;
+
 export class DumpChain implements Chain {
   rules: Rule[] = [];
   policy: string | undefined;
   /** The declaration's line, -1 before one; the Declaration itself when its columns do not pack. */
   #declared: number | Declaration = -1;
-  #span = 0;
-  #nameSpan = 0;
+  /** The declaration's start, end, name start and name end, 7 bits each. */
+  #columns = 0;
   /** A number for `[0:0]` on the declaration's line: the packed columns of the brackets. */
   #counters: Counters | number | undefined;
   readonly #source: DumpSource;
@@ -40,7 +44,8 @@ export class DumpChain implements Chain {
   get declaration(): Declaration | undefined {
     const d = this.#declared;
     if (typeof d !== 'number') return d;
-    return d < 0 ? undefined : new Declaration(d, packedStart(this.#span), packedEnd(this.#span), packedStart(this.#nameSpan), packedEnd(this.#nameSpan));
+    const c = this.#columns;
+    return d < 0 ? undefined : new Declaration(d, c & SHORT_MASK, (c >>> 7) & SHORT_MASK, (c >>> 14) & SHORT_MASK, c >>> 21);
   }
 
   /** The line of the declaration, without making it. */
@@ -59,15 +64,12 @@ export class DumpChain implements Chain {
   declare(line: number, span: Span, name: Span): void {
     // Packed counters belong to the declaration's line: they become an object before it moves.
     if (typeof this.#counters === 'number') this.#counters = this.counters;
-    const packedSpan = packColumns(span.start, span.end);
-    const packedName = packColumns(name.start, name.end);
-    if (packedSpan < 0 || packedName < 0) {
+    if (span.end > SHORT_MASK || name.end > SHORT_MASK) {
       this.#declared = new Declaration(line, span.start, span.end, name.start, name.end);
       return;
     }
     this.#declared = line;
-    this.#span = packedSpan;
-    this.#nameSpan = packedName;
+    this.#columns = span.start | (span.end << 7) | (name.start << 14) | (name.end << 21);
   }
 
   /** `counters` were read from the brackets at `span` of line `line`. */

@@ -5,9 +5,10 @@
  * file and the parse mostly garbage collection. So a rule is one small object holding what the
  * whole-ruleset passes use and where its line starts; its options are read again from the line,
  * with the same grammar and interpreter, the first time they are asked for. Its table and chain
- * name are its chain's (so `-E` renames reach them), its columns are packed two to a number
- * (spans.ts), its command, target kind, `-g` and protocol share one number, and what few rules
- * have (counters, kept options, columns too wide to pack) sits in one object made for them.
+ * name are its chain's (so `-E` renames reach them), its six columns are packed three to a number,
+ * its command, target kind, `-g` and protocol share one number, and what few rules have
+ * (counters, kept options, columns too wide to pack) sits in one object made for them: 96 bytes
+ * a rule (192 as plain fields), V8 keeping small integers in the object itself.
  */
 import { lineRange, type Range } from '../../core/text';
 import type { Family, TargetSpec } from '../../knowledge/xtables/types';
@@ -15,7 +16,6 @@ import type { DumpChain } from './chain';
 import { interpretCommand, type RuleSpec } from './interpret';
 import { parseDumpLine, type Span } from './lineGrammar';
 import type { Counters, MatchUse, OptionUse, Rule, TableName, TargetUse } from './model';
-import { packColumns, packedEnd, packedStart } from './spans';
 
 /** A rule's options as the interpreter reads them. */
 export type RuleOptions = Pick<RuleSpec, 'basic' | 'matches' | 'target'>;
@@ -100,6 +100,11 @@ const WIDE = 1 << 5;
 const PROTOCOL_SHIFT = 6;
 /** Protocol numbers that fit in the bits: a dump names a handful, a hostile one more (RuleExtras). */
 const PROTOCOL_LIMIT = 1 << 8;
+/** Columns below this are kept three to a number (10 bits each); a line with a longer one keeps them in RuleExtras. */
+const SHORT_COLUMN = 1 << 10;
+
+// A function rather than a private getter: a class with private instance methods gives each instance a brand slot.
+const kindOf = (bits: number): TargetUse['kind'] => KINDS[(bits >>> KIND_SHIFT) & 3];
 
 /** What few rules have. */
 interface RuleExtras {
@@ -122,9 +127,9 @@ export class DumpRule implements Rule {
   readonly #bits: number;
   /** The target's spec when it has one (its name is the spec's), else its name; undefined: none. */
   #target: TargetSpec | string | undefined;
-  readonly #span: number;
-  readonly #chainSpan: number;
-  readonly #nameSpan: number;
+  /** The command's start and end and the chain operand's start; then its end and the target name's. */
+  readonly #columns: number;
+  readonly #moreColumns: number;
   #extras: RuleExtras | undefined;
 
   /** `spec` is the interpreter's reading of the rule's line; only the target's summary is kept. */
@@ -146,12 +151,14 @@ export class DumpRule implements Rule {
     }
     const nameStart = t ? t.nameRange.start.character : 0;
     const nameEnd = t ? t.nameRange.end.character : 0;
-    this.#span = packColumns(place.span.start, place.span.end);
-    this.#chainSpan = packColumns(place.chainSpan.start, place.chainSpan.end);
-    this.#nameSpan = packColumns(nameStart, nameEnd);
-    if (this.#span < 0 || this.#chainSpan < 0 || this.#nameSpan < 0) {
+    const columns = [place.span.start, place.span.end, place.chainSpan.start, place.chainSpan.end, nameStart, nameEnd] as const;
+    if (columns.every((c) => c < SHORT_COLUMN)) {
+      this.#columns = columns[0] | (columns[1] << 10) | (columns[2] << 20);
+      this.#moreColumns = columns[3] | (columns[4] << 10) | (columns[5] << 20);
+    } else {
+      this.#columns = this.#moreColumns = 0;
       bits |= WIDE;
-      (extras ??= {}).columns = [place.span.start, place.span.end, place.chainSpan.start, place.chainSpan.end, nameStart, nameEnd];
+      (extras ??= {}).columns = [...columns];
     }
     this.#bits = bits;
     this.#extras = extras;
@@ -178,23 +185,23 @@ export class DumpRule implements Rule {
     return n ? this.#chain.source.protocol(n) : this.#extras?.protocol;
   }
 
+  /** Column k (0-5, in RuleExtras['columns'] order) of `rule`. Static: an instance method that is private gives every instance a brand slot. */
+  static #column(rule: DumpRule, k: number): number {
+    if (rule.#bits & WIDE) return rule.#extras!.columns![k];
+    return ((k < 3 ? rule.#columns : rule.#moreColumns) >>> (10 * (k % 3))) & (SHORT_COLUMN - 1);
+  }
+
   get range(): Range {
-    const c = this.#extras?.columns;
-    return c ? lineRange(this.line, c[0], c[1]) : lineRange(this.line, packedStart(this.#span), packedEnd(this.#span));
+    return lineRange(this.line, DumpRule.#column(this, 0), DumpRule.#column(this, 1));
   }
 
   get chainRange(): Range {
-    const c = this.#extras?.columns;
-    return c ? lineRange(this.line, c[2], c[3]) : lineRange(this.line, packedStart(this.#chainSpan), packedEnd(this.#chainSpan));
-  }
-
-  get #kind(): TargetUse['kind'] {
-    return KINDS[(this.#bits >>> KIND_SHIFT) & 3];
+    return lineRange(this.line, DumpRule.#column(this, 2), DumpRule.#column(this, 3));
   }
 
   /** The chain `-j/-g` names, if the target is a chain: for passes over every rule, without a view. */
   get jumpTarget(): string | undefined {
-    return this.#kind === 'chain' ? this.targetName : undefined;
+    return kindOf(this.#bits) === 'chain' ? this.targetName : undefined;
   }
 
   /** The target's name and spec, for passes over every rule, without a view. */
@@ -217,9 +224,7 @@ export class DumpRule implements Rule {
   get target(): TargetUse | undefined {
     const name = this.targetName;
     if (name === undefined) return undefined;
-    const c = this.#extras?.columns;
-    const [nameStart, nameEnd] = c ? [c[4], c[5]] : [packedStart(this.#nameSpan), packedEnd(this.#nameSpan)];
-    return new RuleTarget(this, name, (this.#bits & GOTO) !== 0, this.targetSpec, this.#kind, nameStart, nameEnd);
+    return new RuleTarget(this, name, (this.#bits & GOTO) !== 0, this.targetSpec, kindOf(this.#bits), DumpRule.#column(this, 4), DumpRule.#column(this, 5));
   }
 
   get basic(): OptionUse[] {

@@ -2,8 +2,8 @@
  * Model parts that keep columns and make their ranges when asked. A kube-proxy dump declares
  * 35k chains and holds 100k rules (700k dumps hold 250k chains); kept as objects, every range,
  * declaration and `[0:0]` was an object the garbage collector copies and traces for as long as
- * the model lives. So chains and rules keep columns as numbers, two to a small integer, and make
- * these objects when they are asked for.
+ * the model lives. So chains and rules keep columns packed in small integers (chain.ts, rule.ts)
+ * and make these objects when they are asked for.
  */
 import { lineRange, type Range } from '../../core/text';
 import type { Span } from './lineGrammar';
