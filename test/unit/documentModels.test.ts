@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { analyseCriuLog } from '../../server/src/criu/analyse';
 import { criuLogFindings } from '../../server/src/criu/findings';
 import { examplesDir } from '../support/paths';
+import { linesOf } from '../support/criuLines';
 
 const rule = (i: number) => `-A INPUT -s 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32 -p tcp --dport ${1 + (i % 60000)} -j DROP`;
 const dump = (rules: number, edit = -1) =>
@@ -47,6 +48,6 @@ test('a CRIU log keeps the line starts it learned across edits, and reads each v
     if (model.language !== 'criu-log') return;
     const fresh = analyseCriuLog(text);
     assert.deepEqual(JSON.parse(JSON.stringify(criuLogFindings('log', model.criu))), JSON.parse(JSON.stringify(criuLogFindings('log', fresh))), `version ${i + 1}`);
-    assert.deepEqual(model.criu.log.lines.map((l) => l.shape), fresh.log.lines.map((l) => l.shape), `version ${i + 1}: line shapes`);
+    assert.deepEqual(linesOf(model.criu.log).map((l) => l.shape), linesOf(fresh.log).map((l) => l.shape), `version ${i + 1}: line shapes`);
   });
 });

@@ -19,7 +19,7 @@ export interface CriuHover {
 const tokenPattern = /\b(TCP_[A-Z0-9_]+)\b|\b(?:(id|ino|fd)[= ]\s*)(0x[0-9a-f]+|[0-9a-f]+)\b/gi;
 
 export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefined {
-  const line = a.log.lines[pos.line];
+  const line = a.log.whole ? a.log.lineAt(pos.line) : undefined;
   if (!line) return undefined;
   const c = pos.character;
   const within = (s: { start: number; end: number }) => c >= s.start && c <= s.end;
@@ -84,7 +84,7 @@ export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefi
 
 /** A line's parts, for hovers on lines with nothing more specific to say. */
 function partsText(a: CriuLogAnalysis, index: number): string {
-  const line = a.log.lines[index];
+  const line = a.log.line(index);
   const parts: string[] = [];
   if (line.timestamp) parts.push(`time ${line.timestamp.seconds.toFixed(6)} s`);
   if (line.pid) parts.push(`task ${line.pid.value}`);
@@ -122,7 +122,7 @@ export type TokenKey = 'id' | 'ino' | 'fd' | 'pid';
 
 /** The token under the cursor that names an id, inode, fd or task, if any. */
 export function tokenAt(a: CriuLogAnalysis, pos: Position): { key: TokenKey; value: string; start: number; end: number } | undefined {
-  const line = a.log.lines[pos.line];
+  const line = a.log.whole ? a.log.lineAt(pos.line) : undefined;
   if (!line) return undefined;
   if (line.pid && pos.character >= line.pid.span.start && pos.character <= line.pid.span.end) return { key: 'pid', value: String(line.pid.value), ...line.pid.span };
   const rel = pos.character - line.message.span.start;
@@ -165,9 +165,10 @@ function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
     else if (lines[lines.length - 1] !== line) lines.push(line);
   };
   const keys = Object.keys(occurrencePatterns) as TokenKey[];
-  const lines = a.log.lines;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
+  const { log } = a;
+  // A streamed log has no lines to index but those it kept: it is never hovered.
+  for (let i = 0; log.whole && i < log.lineCount; i++) {
+    const l = log.line(i);
     const column = l.pid?.value;
     if (column !== undefined) add('pid', String(column), i);
     for (const p of l.pie) add('pid', String(p.tid), i);
