@@ -23,6 +23,7 @@ import type { FinLink } from './link/finLink';
 import type { KernelLinks } from './link/kernelEvidence';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
+import { BIG_DOCUMENT, collectGarbage } from './memory';
 import type { IptablesRuleset } from './netfilter/iptables/model';
 import { diagnosticsByDocument } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
@@ -161,6 +162,18 @@ function analyseWorkspace(): { open: { doc: string; version: number }[]; large: 
   return { open: open.map(({ doc, version }) => ({ doc, version })), large: large.map((l) => l.doc), analysis };
 }
 
+/**
+ * Parses an open document's current version. A big one is framed by full collections: before, the
+ * garbage its JSON-RPC message left (memory.ts); after, what its parse left, so that neither is
+ * still there while the next big document arrives or parses.
+ */
+function parseBig(uri: string, length: number): void {
+  const big = length >= BIG_DOCUMENT;
+  if (big) collectGarbage();
+  modelOf(uri);
+  if (big) collectGarbage();
+}
+
 /** Every validation and every edit bumps it: an older validation still parsing sees it and stops. */
 const generations = new Generations();
 
@@ -171,10 +184,16 @@ const generations = new Generations();
  * waiting for it, and stale diagnostics are never published.
  */
 async function validateAll(): Promise<void> {
+  const stale = new Set<string>();
   const parses = documents.all().flatMap((d) => {
     const language = d.languageId;
-    return isLanguageId(language) && !models.has(d.uri, language, d.version) ? [() => void modelOf(d.uri)] : [];
+    if (!isLanguageId(language) || models.has(d.uri, language, d.version)) return [];
+    stale.add(d.uri);
+    return [() => parseBig(d.uri, d.getText().length)];
   });
+  // Links into a document about to be parsed again hold its old model, and so its old text: they
+  // go now (this validation makes new ones), so that two versions of a big document are not held.
+  if (stale.size) links = links.filter((l) => !stale.has(l.failure.doc) && !l.verdicts.some((v) => stale.has(v.ruleset.doc)));
   await generations.run(parses, () => {
     const { open, large, analysis } = analyseWorkspace();
     links = analysis.links;
