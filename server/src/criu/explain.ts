@@ -146,15 +146,22 @@ const occurrencePatterns: Record<TokenKey, RegExp> = {
   pid: /(?:\bpid:? |\btask:? |^)([0-9a-f]+)\b|\b([0-9a-f]+) (?:exited|killed|was)/g,
 };
 
-/** Lines by `key value`, built once per analysis (one per document version), on the first ask. */
-const occurrenceIndexes = new WeakMap<CriuLogAnalysis, Map<string, number[]>>();
+/**
+ * Lines by `key value`, built once per analysis (one per document version), on the first ask. A
+ * long list (a pid's lines: most of a big log) is kept as an Int32Array: 4 bytes a line instead of
+ * an array's 8 and the slack it grew with.
+ */
+const occurrenceIndexes = new WeakMap<CriuLogAnalysis, Map<string, readonly number[] | Int32Array>>();
+
+/** Lists at least this long are packed into an Int32Array (shorter ones cost less as arrays). */
+const PACKED_LIST = 16;
 
 /**
  * Every line's ids, inodes, fds and pids. Each pattern is tried at every position of the message
  * (not only after the previous match), so a value is indexed exactly when a search for that one
  * value would have found it. Scanning a million lines per hover took ~100 ms; this is paid once.
  */
-function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
+function occurrenceIndex(a: CriuLogAnalysis): Map<string, readonly number[] | Int32Array> {
   let index = occurrenceIndexes.get(a);
   if (index) return index;
   const built = new Map<string, number[]>();
@@ -182,15 +189,17 @@ function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
       }
     }
   }
-  occurrenceIndexes.set(a, built);
-  return built;
+  const packed = new Map<string, readonly number[] | Int32Array>();
+  for (const [k, lines] of built) packed.set(k, lines.length >= PACKED_LIST ? Int32Array.from(lines) : lines.slice());
+  occurrenceIndexes.set(a, packed);
+  return packed;
 }
 
 /** Lines where an id, inode, fd or pid appears (see occurrencePatterns), in order. */
 export function occurrencesOf(a: CriuLogAnalysis, key: TokenKey, value: string): number[] {
   const bare = value.replace(/^0x/i, '').replace(/[^0-9a-f]/gi, '');
   const normal = key === 'pid' ? String(Number(value)) : bare.toLowerCase();
-  const lines = occurrenceIndex(a).get(`${key} ${normal}`) ?? [];
+  const lines = Array.from(occurrenceIndex(a).get(`${key} ${normal}`) ?? []);
   if (key !== 'pid' || normal === bare) return lines;
   // A pid written with leading zeros in a message matches its text; the column holds the number.
   const spelled = occurrenceIndex(a).get(`pid ${bare}`) ?? [];
