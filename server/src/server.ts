@@ -24,6 +24,8 @@ import type { KernelLinks } from './link/kernelEvidence';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import { BIG_DOCUMENT, collectGarbage } from './memory';
+import { WholeMessages } from './wholeMessages';
+import { format } from 'node:util';
 import type { IptablesRuleset } from './netfilter/iptables/model';
 import { diagnosticsByDocument } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
@@ -37,7 +39,22 @@ import { nftWorkspaceSymbols } from './features/nftNavigation';
 import type { NftRuleset } from './netfilter/nftables/model';
 import { version } from '../../package.json';
 
-const connection = createConnection(ProposedFeatures.all);
+/**
+ * `--stdio`: the client's bytes go through WholeMessages, so a big document's didOpen is not held
+ * twice over while it arrives. Given streams, vscode-languageserver no longer reads the command
+ * line, so what it does for `--stdio` is done here: console output goes to the client's log, as
+ * stdout carries the protocol.
+ */
+function stdioConnection() {
+  const c = createConnection(ProposedFeatures.all, process.stdin.pipe(new WholeMessages()), process.stdout);
+  const to = (send: (message: string) => void) => (...args: unknown[]) => send(format(...args));
+  console.log = console.info = console.debug = to((m) => c.console.log(m));
+  console.warn = to((m) => c.console.warn(m));
+  console.error = to((m) => c.console.error(m));
+  return c;
+}
+
+const connection = process.argv.includes('--stdio') ? stdioConnection() : createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
 /** Typing in a big log should not re-analyse it on every keystroke. */

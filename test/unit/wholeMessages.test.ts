@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WholeMessages } from '../../server/src/wholeMessages';
+import { mulberry32 } from '../support/rng';
+
+const frame = (body: string, header = `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`) => Buffer.concat([Buffer.from(header, 'ascii'), Buffer.from(body, 'utf8')]);
+
+/** Feeds `bytes` in chunks cut at seeded random places; returns the chunks that come out. */
+async function cut(bytes: Buffer, seed: number, maxChunk: number): Promise<Buffer[]> {
+  const rand = mulberry32(seed);
+  const stream = new WholeMessages();
+  const out: Buffer[] = [];
+  stream.on('data', (c: Buffer) => out.push(c));
+  const ended = new Promise((resolve) => stream.on('end', resolve));
+  for (let at = 0; at < bytes.length; ) {
+    const n = 1 + Math.floor(rand() * maxChunk);
+    stream.write(bytes.subarray(at, at + n));
+    at += n;
+  }
+  stream.end();
+  await ended;
+  return out;
+}
+
+test('messages come out byte for byte, each body in one chunk right after its header, however the input is cut', async () => {
+  const bodies = ['{"jsonrpc":"2.0","method":"initialized","params":{}}', JSON.stringify({ text: 'é€😀\n'.repeat(5000) }), '', '{"id":1}'];
+  const headers = bodies.map((b) => `Content-Length: ${Buffer.byteLength(b)}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n`);
+  const input = Buffer.concat(bodies.map((b, i) => frame(b, i === 1 ? headers[i] : undefined)));
+  for (const [seed, maxChunk] of [[1, 1], [2, 7], [3, 4096], [4, 1 << 20]]) {
+    const out = await cut(input, seed, maxChunk);
+    assert.ok(Buffer.concat(out).equals(input), `seed ${seed}: same bytes`);
+    const bodyChunks = out.map((c) => c.toString('utf8')).filter((c) => !c.startsWith('Content-Length'));
+    assert.deepEqual(bodyChunks, bodies.filter((b) => b), `seed ${seed}: each body whole`);
+  }
+});
+
+test('a stream that is not Content-Length framed, or ends inside a message, passes through unchanged', async () => {
+  for (const input of [
+    Buffer.from('Content-Type: x\r\n\r\n{"a":1}Content-Length: 2\r\n\r\n{}'),
+    Buffer.from('no header at all '.repeat(1000)),
+    Buffer.concat([frame('{"a":1}'), Buffer.from('Content-Length: 100\r\n\r\n{"cut":')]),
+    Buffer.from('Content-Length: 10\r\n'),
+  ]) {
+    for (const maxChunk of [3, 64, 100_000]) assert.ok(Buffer.concat(await cut(input, 9, maxChunk)).equals(input), `${input.toString().slice(0, 30)} / ${maxChunk}`);
+  }
+});
