@@ -53,6 +53,11 @@ export class DocumentModels {
     return entry?.model !== undefined && entry.version === version && entry.language === language;
   }
 
+  /** Whether some version of `uri` was parsed since it was opened. */
+  parsed(uri: string): boolean {
+    return this.entries.has(uri);
+  }
+
   get(uri: string, language: LanguageId, version: number, text: () => string): DocumentModel {
     const entry = this.entries.get(uri);
     if (entry?.model && entry.version === version && entry.language === language) return entry.model;

@@ -180,15 +180,17 @@ function analyseWorkspace(): { open: { doc: string; version: number }[]; large: 
 }
 
 /**
- * Parses an open document's current version. A big one is framed by full collections: before, the
- * garbage its JSON-RPC message left (memory.ts); after, what its parse left, so that neither is
- * still there while the next big document arrives or parses.
+ * Parses an open document's current version. The first parse of a big one (it has just been
+ * opened) is framed by full collections: before, the garbage its JSON-RPC message left (memory.ts);
+ * after, what its parse left, so that neither is still there while the next big document arrives
+ * or parses. An edit brings no big message, and a full collection with big models open costs a
+ * few hundred ms: later versions leave collecting to V8.
  */
-function parseBig(uri: string, length: number): void {
-  const big = length >= BIG_DOCUMENT;
-  if (big) collectGarbage();
+function parse(uri: string, length: number): void {
+  const collect = length >= BIG_DOCUMENT && !models.parsed(uri);
+  if (collect) collectGarbage();
   modelOf(uri);
-  if (big) collectGarbage();
+  if (collect) collectGarbage();
 }
 
 /** Every validation and every edit bumps it: an older validation still parsing sees it and stops. */
@@ -206,7 +208,7 @@ async function validateAll(): Promise<void> {
     const language = d.languageId;
     if (!isLanguageId(language) || models.has(d.uri, language, d.version)) return [];
     stale.add(d.uri);
-    return [() => parseBig(d.uri, d.getText().length)];
+    return [() => parse(d.uri, d.getText().length)];
   });
   // Links into a document about to be parsed again hold its old model, and so its old text: they
   // go now (this validation makes new ones), so that two versions of a big document are not held.

@@ -70,5 +70,8 @@ test('a new version is parsed after the previous model is let go: two versions o
     first = undefined;
     assert.ok(releasedBeforeParse, `${language}: the version 1 model was collectable when version 2 was read`);
     assert.equal(models.get(uri, language, 2, () => { throw new Error('same version: no parse'); }), second);
+    assert.ok(models.parsed(uri));
+    models.delete(uri);
+    assert.ok(!models.parsed(uri), 'closed: its next parse is a first one again');
   }
 });
