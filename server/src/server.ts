@@ -3,7 +3,7 @@
  * Transport comes from the command line (`--stdio`, `--node-ipc`, `--socket=N`), so the
  * VS Code client can use IPC while other editors speak stdio.
  */
-import { createConnection, ErrorCodes, LSPErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, FileChangeType, CodeLensRefreshRequest, type CancellationToken, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, StreamMessageReader, StreamMessageWriter, ErrorCodes, LSPErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, CodeActionKind, FileChangeType, CodeLensRefreshRequest, type CancellationToken, type InitializeResult } from 'vscode-languageserver/node';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readHead, readLineRange, type LineIndex } from './core/lineFile';
@@ -24,7 +24,7 @@ import type { KernelLinks } from './link/kernelEvidence';
 import { isLanguageId } from './core/language';
 import { DocumentModels } from './documentModels';
 import { BIG_DOCUMENT, collectGarbage } from './memory';
-import { WholeMessages } from './wholeMessages';
+import { jsonDecoder, WholeMessages } from './wholeMessages';
 import { format } from 'node:util';
 import type { IptablesRuleset } from './netfilter/iptables/model';
 import { diagnosticsByDocument } from './features/diagnostics';
@@ -40,13 +40,20 @@ import type { NftRuleset } from './netfilter/nftables/model';
 import { version } from '../../package.json';
 
 /**
- * `--stdio`: the client's bytes go through WholeMessages, so a big document's didOpen is not held
- * twice over while it arrives. Given streams, vscode-languageserver no longer reads the command
- * line, so what it does for `--stdio` is done here: console output goes to the client's log, as
- * stdout carries the protocol.
+ * `--stdio`: the client's bytes go through WholeMessages and jsonDecoder, so a big document's
+ * didOpen is not held two or three times over while it arrives. Given a reader, vscode-languageserver
+ * no longer reads the command line, so what it does for `--stdio` is done here: the process ends
+ * when the client's stream does (0 after a shutdown request, as there), and console output goes to
+ * the client's log, as stdout carries the protocol.
  */
 function stdioConnection() {
-  const c = createConnection(ProposedFeatures.all, process.stdin.pipe(new WholeMessages()), process.stdout);
+  const input = process.stdin.pipe(new WholeMessages());
+  const c = createConnection(ProposedFeatures.all, new StreamMessageReader(input, { contentTypeDecoder: jsonDecoder }), new StreamMessageWriter(process.stdout));
+  let shutdown = false;
+  c.onShutdown(() => {
+    shutdown = true;
+  });
+  for (const event of ['end', 'close']) input.on(event, () => process.exit(shutdown ? 0 : 1));
   const to = (send: (message: string) => void) => (...args: unknown[]) => send(format(...args));
   console.log = console.info = console.debug = to((m) => c.console.log(m));
   console.warn = to((m) => c.console.warn(m));

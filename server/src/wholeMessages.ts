@@ -9,6 +9,8 @@
  * came, for the reader to report.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import type { ContentTypeDecoder, ContentTypeDecoderOptions, Message } from 'vscode-jsonrpc';
+import { collectGarbage } from './memory';
 
 const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
 /** A header longer than this is not one the reader would accept either: stop cutting, pass it on. */
@@ -80,3 +82,26 @@ export class WholeMessages extends Transform {
     this.push(bytes);
   }
 }
+
+/** Bodies this large are let go before their JSON is parsed (jsonDecoder). */
+export const BIG_BODY = 8_000_000;
+
+/**
+ * vscode-jsonrpc's JSON decoding (the body's text in its charset, then JSON.parse), except that a
+ * big body's bytes are gone before JSON.parse makes the message: the reader holds the body until
+ * the message is made, so its memory is moved out of the reader's Buffer (a transfer, no copy),
+ * decoded, and collected. JSON.parse then holds the JSON text and the document's text, not the
+ * bytes as well. A body that shares its memory (a pooled small Buffer) is decoded as it is.
+ */
+export const jsonDecoder: ContentTypeDecoder = {
+  name: 'application/json',
+  decode(bytes: Uint8Array, options: ContentTypeDecoderOptions): Promise<Message> {
+    let own: Uint8Array | undefined = bytes;
+    const movable = bytes.byteLength >= BIG_BODY && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+    if (movable) own = new Uint8Array(structuredClone(bytes.buffer, { transfer: [bytes.buffer] }));
+    const json = new TextDecoder(options.charset).decode(own);
+    own = undefined;
+    if (movable) collectGarbage();
+    return Promise.resolve(JSON.parse(json) as Message);
+  },
+};

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WholeMessages } from '../../server/src/wholeMessages';
+import { BIG_BODY, jsonDecoder, WholeMessages } from '../../server/src/wholeMessages';
 import { mulberry32 } from '../support/rng';
 
 const frame = (body: string, header = `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`) => Buffer.concat([Buffer.from(header, 'ascii'), Buffer.from(body, 'utf8')]);
@@ -43,4 +43,16 @@ test('a stream that is not Content-Length framed, or ends inside a message, pass
   ]) {
     for (const maxChunk of [3, 64, 100_000]) assert.ok(Buffer.concat(await cut(input, 9, maxChunk)).equals(input), `${input.toString().slice(0, 30)} / ${maxChunk}`);
   }
+});
+
+test('jsonDecoder parses as vscode-jsonrpc does, and moves a big body out of the reader\'s Buffer before the parse', async () => {
+  const decode = (bytes: Uint8Array) => (jsonDecoder as { decode(b: Uint8Array, o: { charset: 'utf-8' }): Promise<unknown> }).decode(bytes, { charset: 'utf-8' });
+  const small = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'x', params: { text: 'é€😀' } }));
+  assert.deepEqual(await decode(small), { jsonrpc: '2.0', method: 'x', params: { text: 'é€😀' } });
+  assert.ok(small.byteLength > 0, 'a small (pooled) body is left as it is');
+  const text = `(00.1) é line\n`.repeat(Math.ceil(BIG_BODY / 14));
+  const big = Buffer.allocUnsafe(Buffer.byteLength(JSON.stringify({ params: { text } })));
+  big.write(JSON.stringify({ params: { text } }));
+  assert.deepEqual(await decode(big), { params: { text } });
+  assert.equal(big.byteLength, 0, 'the big body was moved out (its memory goes before JSON.parse)');
 });
