@@ -1,10 +1,11 @@
 /**
  * A full garbage collection on demand, for the moments the server knows it has just dropped far
- * more than V8 expects: a document of tens of MB arrives as a JSON-RPC message whose buffers and
- * JSON text (two to three times the document) are garbage once the text is parsed out, and V8 does
- * not collect them before the model built next has piled on top. Node exposes gc() only under
- * --expose-gc; setting the flag at run time and taking gc from a fresh context is how test runners
- * get it too (the flag is read when a context is created).
+ * more than V8 expects: a document of tens of MB arrives as a JSON-RPC message whose bytes and
+ * JSON text are garbage once the document's text is parsed out of them (wholeMessages.ts), or an
+ * edit lets the previous version's text and model go; V8 would collect them only after the model
+ * built next had piled on top. Node exposes gc() only under --expose-gc; setting the flag at run
+ * time and taking gc from a fresh context is how test runners get it too (the flag is read when a
+ * context is created).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
