@@ -6,7 +6,8 @@ import type { DumpLine } from './netfilter/iptables/lineGrammar';
 interface Entry {
   version: number;
   language: LanguageId;
-  model: DocumentModel;
+  /** Undefined while the version is being parsed: the previous version's model is let go first. */
+  model: DocumentModel | undefined;
   cache: ParseCache;
 }
 
@@ -49,12 +50,20 @@ export class DocumentModels {
   /** Whether `get` for this version would return a model without parsing. */
   has(uri: string, language: LanguageId, version: number): boolean {
     const entry = this.entries.get(uri);
-    return entry !== undefined && entry.version === version && entry.language === language;
+    return entry?.model !== undefined && entry.version === version && entry.language === language;
+  }
+
+  /** Whether some version of `uri` was parsed since it was opened. */
+  parsed(uri: string): boolean {
+    return this.entries.has(uri);
   }
 
   get(uri: string, language: LanguageId, version: number, text: () => string): DocumentModel {
     const entry = this.entries.get(uri);
-    if (entry && entry.version === version && entry.language === language) return entry.model;
+    if (entry?.model && entry.version === version && entry.language === language) return entry.model;
+    // The old model holds the old text (a log's lines, a ruleset's slices): it goes before the new
+    // one is built, not after, so that two versions of a big document are not held at once.
+    if (entry) entry.model = undefined;
     const source = text();
     const cache: ParseCache = {};
     if (language === 'criu-log' && entry?.language === language && entry.cache.criuShapes) cache.criuShapes = entry.cache.criuShapes;

@@ -6,6 +6,7 @@ import { splitLines } from '../../server/src/core/text';
 import { parseCriuLog } from '../../server/src/criu/logModel';
 import { parseLineShape } from '../../server/src/criu/logLine';
 import { corpusAvailable, corpusDir, corpusMissingReason, examplesDir, filesUnder } from '../support/paths';
+import { linesOf } from '../support/criuLines';
 
 const logs = [...filesUnder(corpusDir, /(criu-real\/[^/]+|criu-logs)\/[^/]+\.log$/), ...filesUnder(examplesDir, /\.log$/)];
 const skip = !corpusAvailable && corpusMissingReason;
@@ -29,8 +30,8 @@ test('the log model gives every corpus line the shape and text the grammar gives
     const text = readFileSync(file, 'utf8');
     const lines = splitLines(text);
     const log = parseCriuLog(text);
-    assert.equal(log.lines.length, lines.length, name);
-    log.lines.forEach((line, i) => {
+    assert.equal(log.lineCount, lines.length, name);
+    linesOf(log).forEach((line, i) => {
       assert.equal(line.text, lines[i], `${name}:${i + 1}`);
       assert.deepEqual(line.shape, parseLineShape(lines[i]), `${name}:${i + 1}`);
     });

@@ -20,9 +20,9 @@ test('every real log streamed from disk has the findings of the same log read wh
   for (const path of logs) {
     const whole = analyseCriuLog(readFileSync(path, 'utf8'));
     const streamed = (await analyseCriuLogFile(path, { chunkBytes: 4096 })).analysis;
-    assert.equal(streamed.log.lineCount, whole.log.lines.length, path);
+    assert.equal(streamed.log.lineCount, whole.log.lineCount, path);
     assert.deepEqual(json(criuLogFindings(path, streamed)), json(criuLogFindings(path, whole)), path);
-    assert.equal(streamed.log.lines.length, 0, 'a streamed log does not keep every line');
+    assert.equal(streamed.log.whole, false, 'a streamed log does not keep every line');
   }
 });
 

@@ -7,6 +7,7 @@ import { parseCriuLog } from '../../server/src/criu/logModel';
 import { analyseCriuLog } from '../../server/src/criu/analyse';
 import { splitLines } from '../../server/src/core/text';
 import { corpusAvailable, corpusDir, corpusMissingReason, filesUnder } from '../support/paths';
+import { linesOf } from '../support/criuLines';
 
 const logs = filesUnder(corpusDir, /(criu-real\/[^/]+|criu-logs)\/[^/]+\.log$/);
 
@@ -20,8 +21,8 @@ test('every CRIU log of the corpus parses line for line, and every Error/Warn li
     const text = readFileSync(file, 'utf8');
     const log = parseCriuLog(text);
     const lines = splitLines(text);
-    assert.equal(log.lines.length, lines.length, name);
-    log.lines.forEach((line, i) => {
+    assert.equal(log.lineCount, lines.length, name);
+    linesOf(log).forEach((line, i) => {
       const ends = [line.timestamp?.span.end, line.pid?.span.end, ...line.pie.map((p) => p.span.end), line.level?.span.end]
         .filter((e): e is number => e !== undefined);
       assert.ok(line.message.span.start >= Math.max(0, ...ends), `${name}:${i + 1}: message overlaps a prefix`);

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { analyseCriuLog, type CriuLogAnalysis } from '../../server/src/criu/analyse';
 import { occurrencesOf, tokenAt, type TokenKey } from '../../server/src/criu/explain';
 import { corpusAvailable, corpusDir, corpusMissingReason, examplesDir, filesUnder } from '../support/paths';
+import { linesOf } from '../support/criuLines';
 
 /** The per-value search, as it was: one RegExp for the value, tried on each line's message. */
 function searchEveryLine(a: CriuLogAnalysis, key: TokenKey, value: string): number[] {
@@ -20,7 +21,7 @@ function searchEveryLine(a: CriuLogAnalysis, key: TokenKey, value: string): numb
     pid: new RegExp(`(?:\\bpid:? |\\btask:? |^)${hex}\\b|\\b${hex} (?:exited|killed|was)`),
   };
   const out: number[] = [];
-  a.log.lines.forEach((l, i) => {
+  linesOf(a.log).forEach((l, i) => {
     if ((key === 'pid' && (l.pid?.value === Number(value) || l.pie.some((p) => p.tid === Number(value)))) || pattern[key].test(l.messageText)) out.push(i);
   });
   return out;
@@ -30,8 +31,8 @@ function searchEveryLine(a: CriuLogAnalysis, key: TokenKey, value: string): numb
 function tokensOf(a: CriuLogAnalysis, limit: number): { key: TokenKey; value: string }[] {
   const seen = new Map<string, { key: TokenKey; value: string }>();
   const word = /\b(?:id|ino|fd)[= ]\s*(?:0x)?[0-9a-f]+\b/gi;
-  for (let line = 0; line < a.log.lines.length && seen.size < limit; line++) {
-    const l = a.log.lines[line];
+  for (let line = 0; line < a.log.lineCount && seen.size < limit; line++) {
+    const l = a.log.line(line);
     const at = [l.pid?.span.start, ...[...l.messageText.matchAll(word)].map((m) => l.message.span.start + m.index! + m[0].length - 1)];
     for (const character of at) {
       if (character === undefined) continue;

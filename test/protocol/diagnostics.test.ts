@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ServerUnderTest } from '../support/lspClient';
+import { ServerUnderTest, settleDiagnostics } from '../support/lspClient';
+import { analyseDocuments } from '../../server/src/analysis';
+import { BIG_DOCUMENT } from '../../server/src/memory';
+import { BIG_BODY } from '../../server/src/wholeMessages';
 import { examplesDir } from '../support/paths';
 
 test('the bundled server speaks LSP over stdio and publishes CRIU diagnostics', async (t) => {
@@ -69,5 +72,26 @@ test('edits re-publish, a fixed log clears its diagnostics, and rulesets get non
   await server.open(rules, 'iptables-save', '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
   assert.deepEqual((await server.nextDiagnostics(rules)).diagnostics, []);
 
+  assert.equal(await server.shutdown(), 0);
+});
+
+test('a document over the big-message size arrives whole over stdio and is diagnosed as the core diagnoses it; the stream after it still reads', async (t) => {
+  const server = new ServerUnderTest();
+  t.after(() => { if (server.process.exitCode === null) server.process.kill(); });
+  await server.initialize();
+  // The example log repeated past BIG_BODY and BIG_DOCUMENT: the server moves its message body out
+  // before JSON.parse and collects around the parse (wholeMessages.ts, memory.ts).
+  const example = readFileSync(join(examplesDir, 'restore.log'), 'utf8');
+  const text = example.repeat(Math.ceil(BIG_BODY / example.length) + 1);
+  assert.ok(text.length >= Math.max(BIG_BODY, BIG_DOCUMENT));
+  const uri = 'untitled:big-restore.log';
+  await server.open(uri, 'criu-log', text);
+  const small = 'untitled:small-restore.log';
+  await server.open(small, 'criu-log', example);
+  const expected = (t: string, u: string) => analyseDocuments([{ doc: u, language: 'criu-log', text: t }]).filter((f) => f.doc === u).map((f) => [f.code, f.range.start.line]);
+  const big = await server.nextDiagnostics(uri, 60_000);
+  assert.deepEqual(big.diagnostics.map((d) => [d.code, d.range.start.line]), expected(text, uri));
+  const after = await settleDiagnostics(server, small, (d) => d.length > 0);
+  assert.deepEqual(after.map((d) => [d.code, d.range.start.line]), expected(example, small));
   assert.equal(await server.shutdown(), 0);
 });

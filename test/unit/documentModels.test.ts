@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { analyseCriuLog } from '../../server/src/criu/analyse';
 import { criuLogFindings } from '../../server/src/criu/findings';
 import { examplesDir } from '../support/paths';
+import { collectGarbage } from '../../server/src/memory';
+import { linesOf } from '../support/criuLines';
 
 const rule = (i: number) => `-A INPUT -s 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32 -p tcp --dport ${1 + (i % 60000)} -j DROP`;
 const dump = (rules: number, edit = -1) =>
@@ -47,6 +49,29 @@ test('a CRIU log keeps the line starts it learned across edits, and reads each v
     if (model.language !== 'criu-log') return;
     const fresh = analyseCriuLog(text);
     assert.deepEqual(JSON.parse(JSON.stringify(criuLogFindings('log', model.criu))), JSON.parse(JSON.stringify(criuLogFindings('log', fresh))), `version ${i + 1}`);
-    assert.deepEqual(model.criu.log.lines.map((l) => l.shape), fresh.log.lines.map((l) => l.shape), `version ${i + 1}: line shapes`);
+    assert.deepEqual(linesOf(model.criu.log).map((l) => l.shape), linesOf(fresh.log).map((l) => l.shape), `version ${i + 1}: line shapes`);
   });
+});
+
+test('a new version is parsed after the previous model is let go: two versions of a big document are never both held', async () => {
+  const models = new DocumentModels();
+  const log = readFileSync(join(examplesDir, 'restore.log'), 'utf8');
+  const rules = dump(300);
+  for (const [uri, language, v1, v2] of [['log', 'criu-log', log, `${log}(01.000000) one more line\n`], ['rules', 'iptables-save', rules, dump(300, 5)]] as const) {
+    let first: WeakRef<object> | undefined = new WeakRef(models.get(uri, language, 1, () => v1));
+    // A WeakRef holds its target until the job that made it ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    let releasedBeforeParse = false;
+    const second = models.get(uri, language, 2, () => {
+      assert.ok(collectGarbage(), 'this Node can collect on demand');
+      releasedBeforeParse = first?.deref() === undefined;
+      return v2;
+    });
+    first = undefined;
+    assert.ok(releasedBeforeParse, `${language}: the version 1 model was collectable when version 2 was read`);
+    assert.equal(models.get(uri, language, 2, () => { throw new Error('same version: no parse'); }), second);
+    assert.ok(models.parsed(uri));
+    models.delete(uri);
+    assert.ok(!models.parsed(uri), 'closed: its next parse is a first one again');
+  }
 });

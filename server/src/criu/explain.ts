@@ -19,7 +19,7 @@ export interface CriuHover {
 const tokenPattern = /\b(TCP_[A-Z0-9_]+)\b|\b(?:(id|ino|fd)[= ]\s*)(0x[0-9a-f]+|[0-9a-f]+)\b/gi;
 
 export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefined {
-  const line = a.log.lines[pos.line];
+  const line = a.log.whole ? a.log.lineAt(pos.line) : undefined;
   if (!line) return undefined;
   const c = pos.character;
   const within = (s: { start: number; end: number }) => c >= s.start && c <= s.end;
@@ -84,7 +84,7 @@ export function explainAt(a: CriuLogAnalysis, pos: Position): CriuHover | undefi
 
 /** A line's parts, for hovers on lines with nothing more specific to say. */
 function partsText(a: CriuLogAnalysis, index: number): string {
-  const line = a.log.lines[index];
+  const line = a.log.line(index);
   const parts: string[] = [];
   if (line.timestamp) parts.push(`time ${line.timestamp.seconds.toFixed(6)} s`);
   if (line.pid) parts.push(`task ${line.pid.value}`);
@@ -122,7 +122,7 @@ export type TokenKey = 'id' | 'ino' | 'fd' | 'pid';
 
 /** The token under the cursor that names an id, inode, fd or task, if any. */
 export function tokenAt(a: CriuLogAnalysis, pos: Position): { key: TokenKey; value: string; start: number; end: number } | undefined {
-  const line = a.log.lines[pos.line];
+  const line = a.log.whole ? a.log.lineAt(pos.line) : undefined;
   if (!line) return undefined;
   if (line.pid && pos.character >= line.pid.span.start && pos.character <= line.pid.span.end) return { key: 'pid', value: String(line.pid.value), ...line.pid.span };
   const rel = pos.character - line.message.span.start;
@@ -146,15 +146,22 @@ const occurrencePatterns: Record<TokenKey, RegExp> = {
   pid: /(?:\bpid:? |\btask:? |^)([0-9a-f]+)\b|\b([0-9a-f]+) (?:exited|killed|was)/g,
 };
 
-/** Lines by `key value`, built once per analysis (one per document version), on the first ask. */
-const occurrenceIndexes = new WeakMap<CriuLogAnalysis, Map<string, number[]>>();
+/**
+ * Lines by `key value`, built once per analysis (one per document version), on the first ask. A
+ * long list (a pid's lines: most of a big log) is kept as an Int32Array: 4 bytes a line instead of
+ * an array's 8 and the slack it grew with.
+ */
+const occurrenceIndexes = new WeakMap<CriuLogAnalysis, Map<string, readonly number[] | Int32Array>>();
+
+/** Lists at least this long are packed into an Int32Array (shorter ones cost less as arrays). */
+const PACKED_LIST = 16;
 
 /**
  * Every line's ids, inodes, fds and pids. Each pattern is tried at every position of the message
  * (not only after the previous match), so a value is indexed exactly when a search for that one
  * value would have found it. Scanning a million lines per hover took ~100 ms; this is paid once.
  */
-function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
+function occurrenceIndex(a: CriuLogAnalysis): Map<string, readonly number[] | Int32Array> {
   let index = occurrenceIndexes.get(a);
   if (index) return index;
   const built = new Map<string, number[]>();
@@ -165,9 +172,10 @@ function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
     else if (lines[lines.length - 1] !== line) lines.push(line);
   };
   const keys = Object.keys(occurrencePatterns) as TokenKey[];
-  const lines = a.log.lines;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
+  const { log } = a;
+  // A streamed log has no lines to index but those it kept: it is never hovered.
+  for (let i = 0; log.whole && i < log.lineCount; i++) {
+    const l = log.line(i);
     const column = l.pid?.value;
     if (column !== undefined) add('pid', String(column), i);
     for (const p of l.pie) add('pid', String(p.tid), i);
@@ -181,15 +189,17 @@ function occurrenceIndex(a: CriuLogAnalysis): Map<string, number[]> {
       }
     }
   }
-  occurrenceIndexes.set(a, built);
-  return built;
+  const packed = new Map<string, readonly number[] | Int32Array>();
+  for (const [k, lines] of built) packed.set(k, lines.length >= PACKED_LIST ? Int32Array.from(lines) : lines.slice());
+  occurrenceIndexes.set(a, packed);
+  return packed;
 }
 
 /** Lines where an id, inode, fd or pid appears (see occurrencePatterns), in order. */
 export function occurrencesOf(a: CriuLogAnalysis, key: TokenKey, value: string): number[] {
   const bare = value.replace(/^0x/i, '').replace(/[^0-9a-f]/gi, '');
   const normal = key === 'pid' ? String(Number(value)) : bare.toLowerCase();
-  const lines = occurrenceIndex(a).get(`${key} ${normal}`) ?? [];
+  const lines = Array.from(occurrenceIndex(a).get(`${key} ${normal}`) ?? []);
   if (key !== 'pid' || normal === bare) return lines;
   // A pid written with leading zeros in a message matches its text; the column holds the number.
   const spelled = occurrenceIndex(a).get(`pid ${bare}`) ?? [];

@@ -14,10 +14,10 @@ interface Node {
   /** The first child: most nodes have no other. */
   next: Node | undefined;
   more: Map<number, Node> | undefined;
-  /** The shape of every line that begins with the characters that lead here. */
-  shape: LineShape | undefined;
-  /** The shape of a line that is exactly those characters (the grammar read its end). */
-  whole: LineShape | undefined;
+  /** The id of the shape of every line that begins with the characters that lead here, else -1. */
+  shape: number;
+  /** The id of the shape of a line that is exactly those characters (the grammar read its end), else -1. */
+  whole: number;
 }
 
 /**
@@ -27,24 +27,39 @@ interface Node {
  */
 const MAX_NODES = 1 << 17;
 
-const node = (code: number): Node => ({ code, next: undefined, more: undefined, shape: undefined, whole: undefined });
+const node = (code: number): Node => ({ code, next: undefined, more: undefined, shape: -1, whole: -1 });
 const blind = (c: number) => (c >= 48 && c <= 57 ? 48 : c);
 
 /**
  * Shapes of lines, learned from the line starts seen so far. What it learns depends only on the
  * characters of lines, so one instance serves every version of a document. Lines are read in
  * place: from one text holding the whole log, or one string per line when streamed from disk.
+ * Each learned shape has a small-number id, so a log can keep a number per line instead of a
+ * reference (logModel.ts LineTable).
  */
 export class LineShapes {
   private readonly root = node(-1);
   private nodes = 0;
+  private readonly shapes: LineShape[] = [];
+
+  /** `maxNodes`: below MAX_NODES only to test what happens once the tree is full. */
+  constructor(private readonly maxNodes = MAX_NODES) {}
 
   /** The shape of the line `text.slice(start, end)`. */
   shapeOf(text: string, start: number, end: number): LineShape {
+    const id = this.idOf(text, start, end);
+    return id >= 0 ? this.shapes[id] : parseLineShape(text.slice(start, end));
+  }
+
+  /**
+   * The id of the shape of the line `text.slice(start, end)` (see shape()), learning its start if
+   * it is new; -1 when the start is new and the tree is full: the caller parses that line itself.
+   */
+  idOf(text: string, start: number, end: number): number {
     let n = this.root;
     for (let i = start; ; i++) {
-      if (n.shape) return n.shape;
-      if (i === end) return n.whole ?? this.learn(text, start, end);
+      if (n.shape >= 0) return n.shape;
+      if (i === end) return n.whole >= 0 ? n.whole : this.learn(text, start, end);
       const c = blind(text.charCodeAt(i));
       const child = n.next?.code === c ? n.next : n.more?.get(c);
       if (!child) return this.learn(text, start, end);
@@ -52,17 +67,22 @@ export class LineShapes {
     }
   }
 
-  /** Parses a line whose start is new, and remembers the start. */
-  private learn(text: string, start: number, end: number): LineShape {
+  /** The shape with this id (from idOf). */
+  shape(id: number): LineShape {
+    return this.shapes[id];
+  }
+
+  /** Parses a line whose start is new, and remembers the start; -1 when the tree is full. */
+  private learn(text: string, start: number, end: number): number {
+    if (this.nodes >= this.maxNodes) return -1;
     const line = text.slice(start, end);
-    const shape = parseLineShape(line);
-    if (this.nodes >= MAX_NODES) return shape;
+    const id = this.shapes.push(parseLineShape(line)) - 1;
     const read = prefixLookahead(line);
     let n = this.root;
     for (let i = start; i < start + read.length; i++) n = this.child(n, blind(text.charCodeAt(i)));
-    if (read.toEnd) n.whole = shape;
-    else n.shape = shape;
-    return shape;
+    if (read.toEnd) n.whole = id;
+    else n.shape = id;
+    return id;
   }
 
   private child(n: Node, code: number): Node {

@@ -12,7 +12,7 @@ export interface CriuLogFile {
 }
 
 export async function analyseCriuLogFile(path: string, options: ReadLinesOptions = {}): Promise<CriuLogFile> {
-  const reader = new CriuLogReader({ keepAllLines: false });
+  const reader = new CriuLogReader();
   const index = await readLines(path, (text) => reader.push(text, 0, text.length), options);
   return { analysis: reader.finish(), index };
 }

@@ -59,8 +59,8 @@ const span = (s: Span): Span => ({ start: s.start, end: s.end });
 /**
  * One line of a CRIU log, split into its prefixes (DESIGN.md §3). Every line yields one. It holds
  * where the line is in the log's text and the grammar's shape, and reads each part from the text
- * when asked: a million-line log keeps a million small objects, not a string and eight objects
- * per line.
+ * when asked. A log read from text does not keep them: it makes one again from its line table
+ * when a line is asked for (logModel.ts).
  */
 export class LogLine {
   /** The line is `source.slice(offset, end)`: shape columns count from `offset`. */

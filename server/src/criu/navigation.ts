@@ -57,13 +57,17 @@ export function outline(a: CriuLogAnalysis): OutlineItem[] {
 /** Runs of at least `min` consecutive lines of one task: a task's work between interleavings. */
 export function taskFolds(a: CriuLogAnalysis, min = 4): { start: number; end: number }[] {
   const folds: { start: number; end: number }[] = [];
-  const lines = a.log.lines;
+  const { log } = a;
+  // A streamed log keeps only some lines: it has no runs to fold (and is never open in an editor).
+  const count = log.whole ? log.lineCount : 0;
   let start = 0;
-  const owner = (i: number) => lines[i].task;
-  for (let i = 1; i <= lines.length; i++) {
-    if (i === lines.length || owner(i) !== owner(start) || owner(start) === undefined) {
-      if (owner(start) !== undefined && i - start >= min) folds.push({ start, end: i - 1 });
+  let startOwner = count ? log.line(0).task : undefined;
+  for (let i = 1; i <= count; i++) {
+    const owner = i < count ? log.line(i).task : undefined;
+    if (i === count || owner !== startOwner || startOwner === undefined) {
+      if (startOwner !== undefined && i - start >= min) folds.push({ start, end: i - 1 });
       start = i;
+      startOwner = owner;
     }
   }
   return folds;

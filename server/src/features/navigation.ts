@@ -59,7 +59,7 @@ export function references(uri: string, model: DocumentModel, position: Position
     if (!token) return [];
     const bare = token.value.replace(/^0x/i, '');
     return usesAt(model.criu, position).map(({ line }) => {
-      const l = model.criu.log.lines[line];
+      const l = model.criu.log.line(line);
       const m = new RegExp(`\\b(0x)?${bare}\\b`, 'i').exec(l.message.text);
       if (l.pid?.value === Number(token.value) && token.key === 'pid') return { uri, range: { start: { line, character: l.pid.span.start }, end: { line, character: l.pid.span.end - 2 } } };
       const start = m ? l.message.span.start + m.index : l.message.span.start;
