@@ -22,54 +22,94 @@ export function contains(range: Range, pos: Position): boolean {
 
 /**
  * Per parsed ruleset (a new version is a new object), built on first use: hover, definition and
- * references ask per request, and a scan of every rule or chain costs ~100 ms on 100k rules.
+ * references ask per request, and a scan of every rule or chain costs ~100 ms on 100k rules. Kept
+ * as columns, not maps of objects: on a 700k-rule dump maps by line and by `table\0chain` key held
+ * ~150 MB, more than half the model itself.
  */
 interface LineIndex {
-  rules: Map<number, { table: Table; rule: Rule }>;
-  declarations: Map<number, { table: Table; chain: Chain }[]>;
-  references: Map<string, ChainReference[]>;
+  /** What each line holds: the rule it adds, or the chain it declares (a line holds one command). */
+  at: (Rule | Chain | undefined)[];
+  /** Chains that are jumped to, numbered; the jumps to chain k are jumps[start[k]] .. jumps[start[k + 1] - 1]. */
+  callees: Map<Chain, number>;
+  start: Int32Array;
+  jumps: Rule[];
 }
 const indexes = new WeakMap<IptablesRuleset, LineIndex>();
 
 function lineIndex(ruleset: IptablesRuleset): LineIndex {
   let index = indexes.get(ruleset);
   if (index) return index;
-  index = { rules: new Map(), declarations: new Map(), references: new Map() };
+  const at: LineIndex['at'] = new Array<Rule | Chain | undefined>(ruleset.lineCount).fill(undefined);
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
-      for (const rule of chain.rules) index.rules.set(rule.line, { table, rule });
+      for (const rule of chain.rules) at[rule.line] = rule;
       const line = chain.declaration?.line;
-      if (line === undefined) continue;
-      const here = index.declarations.get(line);
-      if (here) here.push({ table, chain });
-      else index.declarations.set(line, [{ table, chain }]);
+      if (line !== undefined) at[line] = chain;
     }
   }
-  for (const r of ruleset.references) {
-    const key = `${r.table}\0${r.chain}`;
-    const refs = index.references.get(key);
-    if (refs) refs.push(r);
-    else index.references.set(key, [r]);
+  // Jumps grouped by the chain they reach, in the order of ruleset.references (a counting sort).
+  const callees = new Map<Chain, number>();
+  const targets: number[] = [];
+  const rules: Rule[] = [];
+  for (const ref of ruleset.references) {
+    const chain = tableAt(ruleset, ref.rule.line)?.chains.get(ref.chain);
+    if (!chain) continue;
+    let k = callees.get(chain);
+    if (k === undefined) callees.set(chain, (k = callees.size));
+    targets.push(k);
+    rules.push(ref.rule);
   }
+  const start = new Int32Array(callees.size + 1);
+  for (const k of targets) start[k + 1]++;
+  for (let k = 0; k < callees.size; k++) start[k + 1] += start[k];
+  const next = start.slice(0, callees.size);
+  const jumps = new Array<Rule>(rules.length);
+  for (let j = 0; j < rules.length; j++) jumps[next[targets[j]]++] = rules[j];
+  index = { at, callees, start, jumps };
   indexes.set(ruleset, index);
   return index;
 }
 
-/** Every rule still in the ruleset, by line (rules deleted by -D/-F are gone). */
-export function rulesByLine(ruleset: IptablesRuleset): Map<number, { table: Table; rule: Rule }> {
-  return lineIndex(ruleset).rules;
+/** The table a line belongs to: the last one opened at or before it (tables are in line order). */
+function tableAt(ruleset: IptablesRuleset, line: number): Table | undefined {
+  const tables = ruleset.tables;
+  let lo = 0;
+  let hi = tables.length - 1;
+  let found: Table | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (tables[mid].line <= line) {
+      found = tables[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
 
-export function nodeAt(ruleset: IptablesRuleset, pos: Position, byLine = rulesByLine(ruleset)): DumpNode | undefined {
+const isChain = (x: Rule | Chain): x is Chain => 'builtin' in x;
+
+/** The rule on `line` and its table, if the line adds a rule still in the ruleset (rules deleted by -D/-F are gone). */
+export function ruleAt(ruleset: IptablesRuleset, line: number): { table: Table; rule: Rule } | undefined {
+  const x = lineIndex(ruleset).at[line];
+  if (!x || isChain(x)) return undefined;
+  const table = tableAt(ruleset, line);
+  return table && { table, rule: x };
+}
+
+export function nodeAt(ruleset: IptablesRuleset, pos: Position): DumpNode | undefined {
   for (const table of ruleset.tables) if (contains(table.range, pos)) return { kind: 'table', table, range: table.range };
-  for (const { table, chain } of lineIndex(ruleset).declarations.get(pos.line) ?? []) {
+  const x = lineIndex(ruleset).at[pos.line];
+  const table = x && tableAt(ruleset, pos.line);
+  if (!x || !table) return undefined;
+  if (isChain(x)) {
+    const chain = x;
     const decl = chain.declaration!;
     if (contains(decl.nameRange, pos)) return { kind: 'chain', table, chain, range: decl.nameRange };
-    if (chain.counters && contains(chain.counters.range, pos)) return { kind: 'counters', counters: chain.counters, range: chain.counters.range, chain };
+    const counters = chain.counters;
+    if (counters && contains(counters.range, pos)) return { kind: 'counters', counters, range: counters.range, chain };
+    return undefined;
   }
-  const hit = byLine.get(pos.line);
-  if (!hit) return undefined;
-  const { table, rule } = hit;
+  const rule = x;
   if (contains(rule.chainRange, pos)) {
     const chain = table.chains.get(rule.chain);
     if (chain) return { kind: 'chain', table, chain, range: rule.chainRange, rule };
@@ -107,9 +147,18 @@ export function nodeAt(ruleset: IptablesRuleset, pos: Position, byLine = rulesBy
   return undefined;
 }
 
-/** Jumps and gotos to a chain (shared: do not modify). */
+/** Jumps and gotos to a chain, in rule order (made for each call). */
 export function referencesTo(ruleset: IptablesRuleset, table: Table, chain: string): ChainReference[] {
-  return lineIndex(ruleset).references.get(`${table.name}\0${chain}`) ?? [];
+  const index = lineIndex(ruleset);
+  const target = table.chains.get(chain);
+  const k = target && index.callees.get(target);
+  if (k === undefined) return [];
+  const out: ChainReference[] = [];
+  for (let j = index.start[k]; j < index.start[k + 1]; j++) {
+    const rule = index.jumps[j];
+    out.push({ table: table.name, chain, rule, range: rule.target!.nameRange });
+  }
+  return out;
 }
 
 /**

@@ -83,9 +83,12 @@ export function detectBackendIn(lines: Iterable<string>): IptablesRuleset['backe
   return undefined;
 }
 
-/** The ruleset of a dump; its chain references are made from the jump graphs when first asked for. */
+/**
+ * The ruleset of a dump; its chain references are made from the jump graphs each time they are
+ * asked for, and not kept: a 700k-rule dump has some 350k, which the one reader that needs them all
+ * (the navigation index in query.ts) keeps as columns.
+ */
 class DumpRuleset implements IptablesRuleset {
-  #references: ChainReference[] | undefined;
   readonly #graphs: readonly JumpGraph[];
 
   constructor(
@@ -99,7 +102,7 @@ class DumpRuleset implements IptablesRuleset {
   }
 
   get references(): ChainReference[] {
-    return (this.#references ??= this.#graphs.flatMap((g) => g.rules.map((_, j) => g.reference(j))));
+    return this.#graphs.flatMap((g) => g.rules.map((_, j) => g.reference(j)));
   }
 }
 
