@@ -8,6 +8,7 @@
  * and their order are unchanged; anything that is not `Content-Length`-framed passes through as it
  * came, for the reader to report.
  */
+import { constants } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ContentTypeDecoder, ContentTypeDecoderOptions, Message } from 'vscode-jsonrpc';
 import { collectGarbage } from './memory';
@@ -15,6 +16,8 @@ import { collectGarbage } from './memory';
 const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
 /** A header longer than this is not one the reader would accept either: stop cutting, pass it on. */
 const MAX_HEADER = 8192;
+/** The largest body this stream buffers itself (Node's own Buffer limit). */
+const MAX_BODY = constants.MAX_LENGTH;
 
 export class WholeMessages extends Transform {
   /** Header bytes of the next message received so far. */
@@ -46,7 +49,8 @@ export class WholeMessages extends Transform {
         return done();
       }
       const length = /^content-length:[ \t]*(\d+)[ \t]*$/im.exec(bytes.toString('ascii', 0, end))?.[1];
-      if (length === undefined) {
+      // No length, or one no Buffer can hold (a hostile header): not ours to cut, the reader reports it.
+      if (length === undefined || Number(length) > MAX_BODY) {
         this.stop(bytes);
         return done();
       }

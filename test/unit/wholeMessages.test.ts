@@ -40,6 +40,7 @@ test('a stream that is not Content-Length framed, or ends inside a message, pass
     Buffer.from('no header at all '.repeat(1000)),
     Buffer.concat([frame('{"a":1}'), Buffer.from('Content-Length: 100\r\n\r\n{"cut":')]),
     Buffer.from('Content-Length: 10\r\n'),
+    Buffer.from('Content-Length: 99999999999999999999\r\n\r\n{}'),
   ]) {
     for (const maxChunk of [3, 64, 100_000]) assert.ok(Buffer.concat(await cut(input, 9, maxChunk)).equals(input), `${input.toString().slice(0, 30)} / ${maxChunk}`);
   }
