@@ -148,7 +148,8 @@ function checkLoops(graph: JumpGraph, problem: Report): void {
 
 function checkUnreferenced(graph: JumpGraph, problem: Report): void {
   const used = new Uint8Array(graph.chains.length);
-  for (const c of graph.callee) used[c] = 1;
+  const callee = graph.callee;
+  for (let j = 0; j < callee.length; j++) used[callee[j]] = 1;
   graph.chains.forEach((chain, c) => {
     if (chain.builtin || used[c] || !chain.declaration) return;
     // Empty chains nobody calls are common on purpose (kube-proxy's canaries): a hint, not a warning.

@@ -114,6 +114,16 @@ class OptionAt implements OptionUse {
   }
 }
 
+/**
+ * Makes the target of a command that jumps to `chain` hold the chain's own name (an equal string):
+ * the rule made from it then shares the chain's name, and the jump graph finds the chain by a
+ * pointer comparison instead of reading both names from the text.
+ */
+export function shareJumpName(command: Command, chain: string): void {
+  const target = command.spec.target;
+  if (target instanceof TargetAt && target.name === chain) target.shareName(chain);
+}
+
 /** An option's first value, without making its values array. */
 export function firstValue(o: OptionUse): ArgValue | undefined {
   return o instanceof OptionAt ? o.firstValue() : o.values[0];
@@ -149,8 +159,6 @@ class MatchAt implements MatchUse {
   /** Where `-m` starts and the last of its words or options ends. */
   start: number;
   end: number;
-  /** Options of it followed: the columns grew to take them in. */
-  extended = false;
   readonly #line: number;
   /** The `-m NAME` words; -1 for a match loaded by `-p`. */
   readonly #nameStart: number;
@@ -184,15 +192,15 @@ class MatchAt implements MatchUse {
 /** `-j/-g NAME` as read, with the columns it spans so far (its options extend them); ranges made when asked for. */
 class TargetAt implements TargetUse {
   options: OptionUse[] = [];
+  #name: string;
   start: number;
   end: number;
-  extended = false;
   readonly #line: number;
   readonly #nameStart: number;
   readonly #nameEnd: number;
 
   constructor(
-    readonly name: string,
+    name: string,
     readonly goto: boolean,
     readonly kind: TargetUse['kind'],
     readonly spec: TargetSpec | undefined,
@@ -201,11 +209,21 @@ class TargetAt implements TargetUse {
     nameEnd: number,
     start: number,
   ) {
+    this.#name = name;
     this.#line = line;
     this.#nameStart = nameStart;
     this.#nameEnd = nameEnd;
     this.start = start;
     this.end = nameEnd;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Keeps `name`, a string equal to the target's name, instead of the line's copy. */
+  shareName(name: string): void {
+    if (name === this.#name) this.#name = name;
   }
 
   get nameRange(): Range {
@@ -234,6 +252,9 @@ export function interpretCommand(args: readonly LineArg[], ctx: InterpretContext
   return new CommandReader(args, ctx).read();
 }
 
+/** What resolve() returns for an extension's option: one object, taken apart by the caller at once. */
+const found: Extract<Resolved, { kind: 'ext' }> = { kind: 'ext', loaded: undefined as unknown as Loaded, option: undefined as unknown as OptionSpec };
+
 /** One pass over a line's arguments, as do_command()'s getopt loop makes it. */
 class CommandReader {
   private readonly args: readonly Token[];
@@ -243,7 +264,6 @@ class CommandReader {
   private negation: Token | undefined;
   private failed = false;
   private i = 0;
-  private readonly ext: Extract<Resolved, { kind: 'ext' }> = { kind: 'ext', loaded: undefined as unknown as Loaded, option: undefined as unknown as OptionSpec };
   /** The column where the option read last ends. */
   private optionEnd = 0;
 
@@ -305,7 +325,6 @@ class CommandReader {
         const owner = resolved.loaded;
         owner.options = append(owner.options, use);
         owner.end = this.optionEnd;
-        owner.extended = true;
         continue;
       }
       if (resolved?.kind === 'command') {
@@ -605,7 +624,7 @@ class CommandReader {
       const option = dashed ? findDashedOption(l.spec, written) : findOption(l.spec, written);
       if (option) {
         // One object for every option found: read() takes it apart at once.
-        const ext = this.ext;
+        const ext = found;
         ext.loaded = l;
         ext.option = option;
         return ext;
