@@ -114,16 +114,6 @@ class OptionAt implements OptionUse {
   }
 }
 
-/**
- * Makes the target of a command that jumps to `chain` hold the chain's own name (an equal string):
- * the rule made from it then shares the chain's name, and the jump graph finds the chain by a
- * pointer comparison instead of reading both names from the text.
- */
-export function shareJumpName(command: Command, chain: string): void {
-  const target = command.spec.target;
-  if (target instanceof TargetAt && target.name === chain) target.shareName(chain);
-}
-
 /** An option's first value, without making its values array. */
 export function firstValue(o: OptionUse): ArgValue | undefined {
   return o instanceof OptionAt ? o.firstValue() : o.values[0];
@@ -155,7 +145,7 @@ const implicitProtocolMatch: Record<string, string> = {
  * read of a dump keeps none of them).
  */
 class MatchAt implements MatchUse {
-  options: OptionUse[] = [];
+  options: OptionUse[] = none();
   /** Where `-m` starts and the last of its words or options ends. */
   start: number;
   end: number;
@@ -191,8 +181,7 @@ class MatchAt implements MatchUse {
 
 /** `-j/-g NAME` as read, with the columns it spans so far (its options extend them); ranges made when asked for. */
 class TargetAt implements TargetUse {
-  options: OptionUse[] = [];
-  #name: string;
+  options: OptionUse[] = none();
   start: number;
   end: number;
   readonly #line: number;
@@ -200,7 +189,7 @@ class TargetAt implements TargetUse {
   readonly #nameEnd: number;
 
   constructor(
-    name: string,
+    readonly name: string,
     readonly goto: boolean,
     readonly kind: TargetUse['kind'],
     readonly spec: TargetSpec | undefined,
@@ -209,21 +198,11 @@ class TargetAt implements TargetUse {
     nameEnd: number,
     start: number,
   ) {
-    this.#name = name;
     this.#line = line;
     this.#nameStart = nameStart;
     this.#nameEnd = nameEnd;
     this.start = start;
     this.end = nameEnd;
-  }
-
-  get name(): string {
-    return this.#name;
-  }
-
-  /** Keeps `name`, a string equal to the target's name, instead of the line's copy. */
-  shareName(name: string): void {
-    if (name === this.#name) this.#name = name;
   }
 
   get nameRange(): Range {
@@ -258,8 +237,8 @@ const found: Extract<Resolved, { kind: 'ext' }> = { kind: 'ext', loaded: undefin
 /** One pass over a line's arguments, as do_command()'s getopt loop makes it. */
 class CommandReader {
   private readonly args: readonly Token[];
-  private readonly spec: RuleSpec = { basic: [], matches: [], protocol: undefined };
-  private loaded: Loaded[] = [];
+  private readonly spec: RuleSpec = { basic: none(), matches: none(), protocol: undefined };
+  private loaded: Loaded[] = none();
   private command: Command | undefined;
   private negation: Token | undefined;
   private failed = false;
@@ -706,6 +685,14 @@ class CommandReader {
     if (missing.length) this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${prefix}${name} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
   }
 }
+
+/**
+ * The empty list every list of a line starts as: append() makes a new array for a short list, so
+ * this one is never written to (frozen, in case), and a line does not make an array per list it
+ * leaves empty (most rules have no -s, no options for a match...).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const none = <T>(): T[] => NONE as unknown as T[];
 
 /**
  * `list` with `item` after its items. V8 gives an empty array that is pushed to room for 16

@@ -6,7 +6,7 @@
 import { lineOffsets, lineRange, type Range } from '../../core/text';
 import { builtinChains, standardVerdicts, findTarget } from '../../knowledge/xtables';
 import type { Family } from '../../knowledge/xtables/types';
-import { interpretCommand, shareJumpName, type ArgToken, type Command, type InterpretContext } from './interpret';
+import { interpretCommand, type ArgToken, type Command, type InterpretContext } from './interpret';
 import { parseDumpLine, parseDumpLines, type DumpLine, type LineCounters, type Span } from './lineGrammar';
 import type { Chain, ChainReference, Counters, IptablesRuleset, OptionUse, Problem, Rule, Table, TableName } from './model';
 import type { JumpGraph } from './jumpGraph';
@@ -284,12 +284,6 @@ class DumpReader {
     ctx.line = line;
     const command = interpretCommand(node.args, ctx);
     if (!command) return;
-    const jump = command.spec.target;
-    if (jump?.kind === 'chain') {
-      // Looked up now, while the line is fresh in the cache: its rule keeps the chain's name.
-      const callee = table.chains.get(jump.name);
-      if (callee) shareJumpName(command, callee.name);
-    }
     this.applyCommand(table, command, counters ?? command.spec.counters, { line, lineStart, lineEnd, span: node.span });
   }
 
