@@ -635,20 +635,22 @@ class CommandReader {
     const { spec, ctx } = this;
     for (const l of this.loaded) {
       if (!(l instanceof MatchAt)) continue;
+      const needs = needsOf(l.spec);
+      if (!needs.any) continue;
       const match = l;
       const module = match.spec;
-      if (module.opaque && module.doc === '') continue;
-      if (module.requiresProtocol) this.needProtocol('-m ', module.name, module.requiresProtocol, match, l);
-      for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
-      this.checkRequiredOptions('-m ', module.name, module, match.options, match, l);
+      if (needs.requiresProtocol) this.needProtocol('-m ', module.name, needs.requiresProtocol, match, l);
+      if (needs.optionsNeedProtocol) for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
+      this.checkRequiredOptions('-m ', module.name, needs, match.options, match, l);
     }
     const target = spec.target;
-    if (target?.spec) {
-      this.checkRequiredOptions('-j ', target.name, target.spec, target.options, target);
-      if (target.spec.requiresProtocol) this.needProtocol('-j ', target.name, target.spec.requiresProtocol, target);
-    }
-    if (target?.spec?.family && target.spec.family !== ctx.family) {
-      this.fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
+    if (!target?.spec) return;
+    const needs = needsOf(target.spec);
+    if (!needs.any) return;
+    this.checkRequiredOptions('-j ', target.name, needs, target.options, target);
+    if (needs.requiresProtocol) this.needProtocol('-j ', target.name, needs.requiresProtocol, target);
+    if (needs.family && needs.family !== ctx.family) {
+      this.fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${needs.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
     }
   }
 
@@ -713,6 +715,39 @@ function append<T>(list: T[], item: T): T[] {
       list.push(item);
       return list;
   }
+}
+
+/**
+ * What validateRequirements() checks of a module or target, read once per spec: the specs are
+ * object literals of many shapes, and reading their fields for every match of every line (a
+ * property access that has seen more shapes than V8 caches) took a third of the interpretation.
+ */
+interface Needs {
+  /** Is there anything to check? Most modules and targets have no requirement. */
+  any: boolean;
+  requiresProtocol?: readonly string[];
+  /** Does an option of it need a protocol (ecn's `--ecn-tcp-cwr`)? */
+  optionsNeedProtocol: boolean;
+  requiresOneOf?: readonly string[];
+  requiresAll?: readonly string[];
+  family?: Family;
+}
+
+const needsBySpec = new WeakMap<ModuleSpec | TargetSpec, Needs>();
+
+function needsOf(spec: ModuleSpec | TargetSpec): Needs {
+  let needs = needsBySpec.get(spec);
+  if (needs) return needs;
+  const module = 'flow' in spec ? undefined : spec;
+  // An unknown module (kept opaque, without doc) is not checked.
+  const unchecked = module?.opaque === true && module.doc === '';
+  const optionsNeedProtocol = !unchecked && module !== undefined && module.options.some((o) => o.requiresProtocol !== undefined);
+  needs = unchecked
+    ? { any: false, optionsNeedProtocol: false }
+    : { any: false, requiresProtocol: spec.requiresProtocol, optionsNeedProtocol, requiresOneOf: spec.requiresOneOf, requiresAll: spec.requiresAll, family: module ? undefined : spec.family };
+  needs.any = Boolean(needs.requiresProtocol || needs.optionsNeedProtocol || needs.requiresOneOf || needs.requiresAll || needs.family);
+  needsBySpec.set(spec, needs);
+  return needs;
 }
 
 const dashedOptions = new WeakMap<ModuleSpec | TargetSpec, Map<string, OptionSpec>>();
