@@ -41,7 +41,10 @@ export class RuleFacts {
 
   /** Takes the facts of `rule`, added to `chain`. */
   add(rule: Rule, options: RuleOptions, chain: Chain): void {
-    for (const m of options.matches) {
+    const matches = options.matches;
+    // Indexed: an empty list is a frozen array (interpret.ts), over which for-of allocates.
+    for (let k = 0; k < matches.length; k++) {
+      const m = matches[k];
       if (!m.spec?.tables && !m.spec?.chains) continue;
       const list = this.restricted.get(rule) ?? [];
       list.push({ what: `Match ${m.module}`, spec: m.spec, range: m.nameRange ?? m.range });

@@ -633,14 +633,20 @@ class CommandReader {
   /** What each module and target needs that the option loop cannot see: a protocol, a required option. */
   private validateRequirements(): void {
     const { spec, ctx } = this;
-    for (const l of this.loaded) {
+    // Indexed loops over the line's lists here and below: an empty one is the frozen NONE, over
+    // which for-of makes an iterator result per step.
+    const loaded = this.loaded;
+    for (let k = 0; k < loaded.length; k++) {
+      const l = loaded[k];
       if (!(l instanceof MatchAt)) continue;
       const needs = needsOf(l.spec);
       if (!needs.any) continue;
       const match = l;
       const module = match.spec;
       if (needs.requiresProtocol) this.needProtocol('-m ', module.name, needs.requiresProtocol, match, l);
-      if (needs.optionsNeedProtocol) for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
+      if (needs.optionsNeedProtocol) {
+        for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
+      }
       this.checkRequiredOptions('-m ', module.name, needs, match.options, match, l);
     }
     const target = spec.target;
@@ -767,17 +773,17 @@ function findDashedOption(spec: ModuleSpec | TargetSpec, written: string): Optio
 
 // Loops, not some()/filter(): these run for every match and target of every line.
 function hasOption(given: readonly OptionUse[], name: string): boolean {
-  for (const o of given) if (o.name === name) return true;
+  for (let k = 0; k < given.length; k++) if (given[k].name === name) return true;
   return false;
 }
 
 function hasAnyOption(given: readonly OptionUse[], names: readonly string[]): boolean {
-  for (const n of names) if (hasOption(given, n)) return true;
+  for (let k = 0; k < names.length; k++) if (hasOption(given, names[k])) return true;
   return false;
 }
 
 function hasAllOptions(given: readonly OptionUse[], names: readonly string[]): boolean {
-  for (const n of names) if (!hasOption(given, n)) return false;
+  for (let k = 0; k < names.length; k++) if (!hasOption(given, names[k])) return false;
   return true;
 }
 

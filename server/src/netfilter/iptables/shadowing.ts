@@ -54,7 +54,8 @@ export function shadowsLaterRules(options: RuleOptions): boolean {
 /** The keys of a rule. */
 export function shadowKeys(options: RuleOptions): ShadowKeys {
   const matches: string[] = [];
-  for (const m of options.matches) if (m.module !== 'comment') matches.push(matchKey(m));
+  const given = options.matches;
+  for (let k = 0; k < given.length; k++) if (given[k].module !== 'comment') matches.push(matchKey(given[k]));
   return {
     matches: matches.length ? matches : none,
     conditions: options.basic.length ? options.basic.map(condition) : none,
