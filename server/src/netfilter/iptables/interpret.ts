@@ -238,7 +238,11 @@ const found: Extract<Resolved, { kind: 'ext' }> = { kind: 'ext', loaded: undefin
 class CommandReader {
   private readonly args: readonly Token[];
   private readonly spec: RuleSpec = { basic: none(), matches: none(), protocol: undefined };
-  private loaded: Loaded[] = none();
+  /**
+   * The extensions loaded so far are the matches, in order, and the target if it is an extension:
+   * loaded after the first `targetAt` matches (-1: none). No list of them is made per line.
+   */
+  private targetAt = -1;
   private command: Command | undefined;
   private negation: Token | undefined;
   private failed = false;
@@ -289,7 +293,7 @@ class CommandReader {
         // An option no loaded extension knows: iptables loads the protocol's match and tries again.
         const implicit = implicitProtocolMatch[spec.protocol.name];
         const module = implicit ? findMatchModule(implicit, ctx.family) : undefined;
-        if (module && !this.loaded.some((l) => l.spec === module)) {
+        if (module && !spec.matches.some((m) => m.spec === module)) {
           this.loadMatch(module, -1, -1, arg.start, arg.end);
           resolved = this.resolve(name, inline === undefined);
         }
@@ -316,7 +320,7 @@ class CommandReader {
         if (done === 'unusable') return undefined;
         if (done) continue;
       }
-      this.fail(arg, 'iptables.unknown-option', unknownOptionMessage(text, this.loaded));
+      this.fail(arg, 'iptables.unknown-option', unknownOptionMessage(text, this.loadOrder()));
     }
 
     if (this.negation && !this.failed) this.fail(this.negation, 'iptables.dangling-negation', "`!' must be followed by an option");
@@ -455,7 +459,7 @@ class CommandReader {
         }
         const use = new TargetAt(targetArg.text, basic.long === 'goto', kind, targetSpec, ctx.line, targetArg.start, targetArg.end, arg.start);
         spec.target = use;
-        if (targetSpec) this.loaded = append<Loaded>(this.loaded, use as Loaded);
+        if (targetSpec) this.targetAt = spec.matches.length;
         return true;
       }
       case 'set-counters': {
@@ -581,10 +585,23 @@ class CommandReader {
     return new OptionAt(option.name, written.text, Boolean(neg), argv, values ?? [], this.ctx.line, first.start, last.end, option);
   }
 
+  /** One object for every option found: read() takes it apart at once. */
+  private found(loaded: Loaded, option: OptionSpec): Resolved {
+    found.loaded = loaded;
+    found.option = option;
+    return found;
+  }
+
+  /** The extensions loaded so far, in order (for the rare paths that need them all). */
+  private loadOrder(): Loaded[] {
+    const list = [...this.spec.matches] as Loaded[];
+    if (this.targetAt >= 0) list.splice(this.targetAt, 0, this.spec.target as Loaded);
+    return list;
+  }
+
   /** `nameStart` is -1 for a match loaded by `-p`, which has no `-m NAME` words. */
   private loadMatch(module: ModuleSpec, nameStart: number, nameEnd: number, start: number, end: number): void {
     const use = new MatchAt(module.name, module, this.ctx.line, nameStart, nameEnd, start, end);
-    this.loaded = append<Loaded>(this.loaded, use as Loaded);
     this.spec.matches = append<MatchUse>(this.spec.matches, use);
   }
 
@@ -598,20 +615,23 @@ class CommandReader {
   private resolve(written: string, dashed: boolean): Resolved | 'ambiguous' | undefined {
     const base = dashed ? exactDashedBase(written) : exactBase(written);
     if (base) return base;
-    for (let k = this.loaded.length - 1; k >= 0; k--) {
-      const l = this.loaded[k];
-      const option = dashed ? findDashedOption(l.spec, written) : findOption(l.spec, written);
-      if (option) {
-        // One object for every option found: read() takes it apart at once.
-        const ext = found;
-        ext.loaded = l;
-        ext.option = option;
-        return ext;
+    const matches = this.spec.matches as MatchAt[];
+    const target = this.spec.target as TargetAt | undefined;
+    // The latest loaded first: the matches from the last, the target in its place among them.
+    for (let k = matches.length; k >= 0; k--) {
+      const t = k === this.targetAt ? (target as Loaded) : undefined;
+      if (t) {
+        const option = dashed ? findDashedOption(t.spec, written) : findOption(t.spec, written);
+        if (option) return this.found(t, option);
       }
+      if (k === 0) break;
+      const m = matches[k - 1] as Loaded;
+      const option = dashed ? findDashedOption(m.spec, written) : findOption(m.spec, written);
+      if (option) return this.found(m, option);
     }
     const name = dashed ? written.slice(2) : written;
     const candidates: Resolved[] = prefixBase(name);
-    for (const l of this.loaded) {
+    for (const l of this.loadOrder()) {
       for (const option of l.spec.options) {
         if ([option.name, ...(option.aliases ?? [])].some((n) => n.startsWith(name))) candidates.push({ kind: 'ext', loaded: l, option });
       }
@@ -635,10 +655,9 @@ class CommandReader {
     const { spec, ctx } = this;
     // Indexed loops over the line's lists here and below: an empty one is the frozen NONE, over
     // which for-of makes an iterator result per step.
-    const loaded = this.loaded;
-    for (let k = 0; k < loaded.length; k++) {
-      const l = loaded[k];
-      if (!(l instanceof MatchAt)) continue;
+    const matches = spec.matches as MatchAt[];
+    for (let k = 0; k < matches.length; k++) {
+      const l = matches[k];
       const needs = needsOf(l.spec);
       if (!needs.any) continue;
       const match = l;
