@@ -187,6 +187,7 @@ class TargetAt implements TargetUse {
   readonly #line: number;
   readonly #nameStart: number;
   readonly #nameEnd: number;
+  #nameRange: Range | undefined;
 
   constructor(
     readonly name: string,
@@ -205,8 +206,9 @@ class TargetAt implements TargetUse {
     this.end = nameEnd;
   }
 
+  /** Made once: a rule made from the line reads its columns (rule.ts), checks may report there. */
   get nameRange(): Range {
-    return lineRange(this.#line, this.#nameStart, this.#nameEnd);
+    return (this.#nameRange ??= lineRange(this.#line, this.#nameStart, this.#nameEnd));
   }
 
   get range(): Range {
