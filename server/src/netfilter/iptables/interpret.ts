@@ -762,7 +762,25 @@ interface Needs {
 
 const needsBySpec = new WeakMap<ModuleSpec | TargetSpec, Needs>();
 
+/**
+ * The specs asked for last, with their needs: a dump uses a handful of modules and targets, and
+ * comparing a few pointers is cheaper than a WeakMap lookup for every match of every line.
+ */
+const RECENT = 16;
+const recentSpecs: (ModuleSpec | TargetSpec)[] = [];
+const recentNeeds: Needs[] = [];
+let recentNext = 0;
+
 function needsOf(spec: ModuleSpec | TargetSpec): Needs {
+  for (let k = 0; k < recentSpecs.length; k++) if (recentSpecs[k] === spec) return recentNeeds[k];
+  const needs = needsFor(spec);
+  recentSpecs[recentNext] = spec;
+  recentNeeds[recentNext] = needs;
+  recentNext = (recentNext + 1) % RECENT;
+  return needs;
+}
+
+function needsFor(spec: ModuleSpec | TargetSpec): Needs {
   let needs = needsBySpec.get(spec);
   if (needs) return needs;
   const module = 'flow' in spec ? undefined : spec;
