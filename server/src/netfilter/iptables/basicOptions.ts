@@ -78,8 +78,15 @@ function firstByName(entries: readonly [string, Base][]): Map<string, Base> {
 const byLongName = firstByName(longNames);
 const byShortName = firstByName(shortNames);
 
+const byDashedName = new Map([...byLongName].map(([n, b]) => [`--${n}`, b]));
+
 export function exactBase(name: string): Base | undefined {
   return byLongName.get(name);
+}
+
+/** exactBase() of `--name` as written. */
+export function exactDashedBase(written: string): Base | undefined {
+  return byDashedName.get(written);
 }
 
 /** Base options that `--name` abbreviates, one entry per option. */

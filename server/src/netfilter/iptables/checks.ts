@@ -16,6 +16,7 @@ type Report = (range: Range, code: string, message: string, severity: Problem['s
 /** Checks every table; returns the jump graph of each, in table order. */
 export function checkRuleset(tables: readonly Table[], facts: RuleFacts, problems: Problem[]): JumpGraph[] {
   const problem: Report = (range, code, message, severity) => problems.push({ range, severity, code, message });
+  const endsChain = (rule: Rule) => facts.endsChain(rule);
   const keptKeys = (rule: Rule) => facts.shadowOf(rule);
   const readKeys = (rule: Rule) => shadowKeys(ruleOptions(rule));
   const unreachable = (rule: Rule, message: string) => problem(rule.range, 'iptables.unreachable-rule', message, 'warning');
@@ -25,7 +26,7 @@ export function checkRuleset(tables: readonly Table[], facts: RuleFacts, problem
     checkTargets(table, graph, facts, problem);
     checkLoops(graph, problem);
     checkUnreferenced(graph, problem);
-    for (const chain of graph.chains) if (facts.mayShadow(chain)) checkShadowing(chain, keptKeys, readKeys, unreachable);
+    for (const chain of graph.chains) if (facts.mayShadow(chain)) checkShadowing(chain, endsChain, keptKeys, readKeys, unreachable);
     checkCriuMark(table, graph, facts, problem);
     return graph;
   });
@@ -147,7 +148,8 @@ function checkLoops(graph: JumpGraph, problem: Report): void {
 
 function checkUnreferenced(graph: JumpGraph, problem: Report): void {
   const used = new Uint8Array(graph.chains.length);
-  for (const c of graph.callee) used[c] = 1;
+  const callee = graph.callee;
+  for (let j = 0; j < callee.length; j++) used[callee[j]] = 1;
   graph.chains.forEach((chain, c) => {
     if (chain.builtin || used[c] || !chain.declaration) return;
     // Empty chains nobody calls are common on purpose (kube-proxy's canaries): a hint, not a warning.

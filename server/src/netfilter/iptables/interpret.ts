@@ -5,7 +5,7 @@
  * `-p tcp --dport 22` loads the protocol's match implicitly.
  */
 import { lineRange, type Range } from '../../core/text';
-import { basicOptions, exactBase, prefixBase, shortBase, type Base, type BasicOption, type CommandOption } from './basicOptions';
+import { basicOptions, exactBase, exactDashedBase, prefixBase, shortBase, type Base, type BasicOption, type CommandOption } from './basicOptions';
 import { findMatchModule, findTarget, findOption, standardVerdicts } from '../../knowledge/xtables';
 import type { ArgValue, Family, ModuleSpec, OptionSpec, TargetSpec } from '../../knowledge/xtables/types';
 import type { LineArg } from './lineGrammar';
@@ -52,13 +52,17 @@ export class ArgToken implements Arg {
 }
 
 /**
- * An option as the interpreter read it. Its arguments become ArgTokens, and its columns a Range,
- * when first asked for: the first read of a dump reads every option of every line, and keeps
- * none of them (see rule.ts), so it should not make three objects an option for nothing.
+ * An option as the interpreter read it. Its arguments become ArgTokens, its columns a Range and
+ * its values an array, when first asked for: the first read of a dump reads every option of every
+ * line, and keeps none of them (see rule.ts), so it should not make objects an option for nothing.
+ * Most options take one argument: it is held alone, not in an array.
  */
 class OptionAt implements OptionUse {
-  readonly #tokens: readonly Token[];
+  /** The argument tokens: one Token, or an array of them (none, or more than one). */
+  readonly #tokens: Token | readonly Token[];
   #args: ArgToken[] | undefined;
+  /** The values: one value, or an array of them (when there are not exactly one). */
+  #values: ArgValue | ArgValue[];
   readonly #line: number;
   readonly #start: number;
   readonly #end: number;
@@ -67,21 +71,30 @@ class OptionAt implements OptionUse {
     readonly name: string,
     readonly written: string,
     readonly negated: boolean,
-    tokens: readonly Token[],
-    readonly values: ArgValue[],
+    tokens: Token | readonly Token[],
+    values: ArgValue | ArgValue[],
     line: number,
     start: number,
     end: number,
     readonly spec: OptionSpec,
   ) {
     this.#tokens = tokens;
+    this.#values = values;
     this.#line = line;
     this.#start = start;
     this.#end = end;
   }
 
   get args(): ArgToken[] {
-    return (this.#args ??= this.#tokens.map((t) => (t instanceof ArgToken ? t : new ArgToken(t.text, t.quoted, this.#line, t.start, t.end))));
+    if (this.#args) return this.#args;
+    const tokens = this.#tokens;
+    const place = (t: Token) => (t instanceof ArgToken ? t : new ArgToken(t.text, t.quoted, this.#line, t.start, t.end));
+    return (this.#args = Array.isArray(tokens) ? tokens.map(place) : [place(tokens as Token)]);
+  }
+
+  get values(): ArgValue[] {
+    const v = this.#values;
+    return Array.isArray(v) ? v : (this.#values = [v]);
   }
 
   get range(): Range {
@@ -90,8 +103,31 @@ class OptionAt implements OptionUse {
 
   /** The k-th argument's text, without making the arguments. */
   argText(k: number): string | undefined {
-    return this.#tokens[k]?.text;
+    const tokens = this.#tokens;
+    return Array.isArray(tokens) ? tokens[k]?.text : k === 0 ? (tokens as Token).text : undefined;
   }
+
+  /** The first value, without making the array. */
+  firstValue(): ArgValue | undefined {
+    const v = this.#values;
+    return Array.isArray(v) ? v[0] : v;
+  }
+}
+
+/** An option's first value, without making its values array. */
+export function firstValue(o: OptionUse): ArgValue | undefined {
+  return o instanceof OptionAt ? o.firstValue() : o.values[0];
+}
+
+/** An option's arguments as written, space separated, without making its arguments. */
+export function argsText(o: OptionUse): string {
+  if (!(o instanceof OptionAt)) return o.args.length === 1 ? o.args[0].text : o.args.map((a) => a.text).join(' ');
+  const first = o.argText(0);
+  if (first === undefined) return '';
+  if (o.argText(1) === undefined) return first;
+  let text = first;
+  for (let k = 1, t = o.argText(1); t !== undefined; t = o.argText(++k)) text += ` ${t}`;
+  return text;
 }
 
 /** Commands that take a rule specification. */
@@ -103,16 +139,85 @@ const implicitProtocolMatch: Record<string, string> = {
   dccp: 'dccp', '33': 'dccp', icmp: 'icmp', '1': 'icmp', icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6', '58': 'icmp6',
 };
 
-/** A match or target loaded by the line, with the columns its use spans so far. */
-interface Loaded {
-  kind: 'match' | 'target';
-  spec: ModuleSpec | TargetSpec;
-  use: MatchUse | TargetUse;
+/**
+ * A match the line loads (`-m NAME`, or by `-p` for a protocol option): the model's MatchUse,
+ * holding the columns its use spans so far, its ranges made when asked for (as OptionAt: the first
+ * read of a dump keeps none of them).
+ */
+class MatchAt implements MatchUse {
+  options: OptionUse[] = none();
+  /** Where `-m` starts and the last of its words or options ends. */
   start: number;
   end: number;
-  /** Options of it followed: its range has to grow to take them in. */
-  extended: boolean;
+  readonly #line: number;
+  /** The `-m NAME` words; -1 for a match loaded by `-p`. */
+  readonly #nameStart: number;
+  readonly #nameEnd: number;
+
+  constructor(
+    readonly module: string,
+    readonly spec: ModuleSpec,
+    line: number,
+    nameStart: number,
+    nameEnd: number,
+    start: number,
+    end: number,
+  ) {
+    this.#line = line;
+    this.#nameStart = nameStart;
+    this.#nameEnd = nameEnd;
+    this.start = start;
+    this.end = end;
+  }
+
+  get nameRange(): Range | undefined {
+    return this.#nameStart < 0 ? undefined : lineRange(this.#line, this.#nameStart, this.#nameEnd);
+  }
+
+  get range(): Range {
+    return lineRange(this.#line, this.start, this.end);
+  }
 }
+
+/** `-j/-g NAME` as read, with the columns it spans so far (its options extend them); ranges made when asked for. */
+class TargetAt implements TargetUse {
+  options: OptionUse[] = none();
+  start: number;
+  end: number;
+  readonly #line: number;
+  readonly #nameStart: number;
+  readonly #nameEnd: number;
+  #nameRange: Range | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly goto: boolean,
+    readonly kind: TargetUse['kind'],
+    readonly spec: TargetSpec | undefined,
+    line: number,
+    nameStart: number,
+    nameEnd: number,
+    start: number,
+  ) {
+    this.#line = line;
+    this.#nameStart = nameStart;
+    this.#nameEnd = nameEnd;
+    this.start = start;
+    this.end = nameEnd;
+  }
+
+  /** Made once: a rule made from the line reads its columns (rule.ts), checks may report there. */
+  get nameRange(): Range {
+    return (this.#nameRange ??= lineRange(this.#line, this.#nameStart, this.#nameEnd));
+  }
+
+  get range(): Range {
+    return lineRange(this.#line, this.start, this.end);
+  }
+}
+
+/** A match or target loaded by the line: its options are looked up by name after it. */
+type Loaded = (MatchAt & { spec: ModuleSpec }) | (TargetAt & { spec: TargetSpec });
 
 /** What an option names: one of iptables' own (a shared Base), or an option of a loaded extension. */
 type Resolved = Base | { kind: 'ext'; loaded: Loaded; option: OptionSpec };
@@ -128,11 +233,18 @@ export function interpretCommand(args: readonly LineArg[], ctx: InterpretContext
   return new CommandReader(args, ctx).read();
 }
 
+/** What resolve() returns for an extension's option: one object, taken apart by the caller at once. */
+const found: Extract<Resolved, { kind: 'ext' }> = { kind: 'ext', loaded: undefined as unknown as Loaded, option: undefined as unknown as OptionSpec };
+
 /** One pass over a line's arguments, as do_command()'s getopt loop makes it. */
 class CommandReader {
   private readonly args: readonly Token[];
-  private readonly spec: RuleSpec = { basic: [], matches: [], protocol: undefined };
-  private loaded: Loaded[] = [];
+  private readonly spec: RuleSpec = { basic: none(), matches: none(), protocol: undefined };
+  /**
+   * The extensions loaded so far are the matches, in order, and the target if it is an extension:
+   * loaded after the first `targetAt` matches (-1: none). No list of them is made per line.
+   */
+  private targetAt = -1;
   private command: Command | undefined;
   private negation: Token | undefined;
   private failed = false;
@@ -166,7 +278,8 @@ class CommandReader {
       if (text.startsWith('--') && text.length > 2) {
         long = true;
         const eq = text.indexOf('=');
-        name = eq >= 0 ? text.slice(2, eq) : text.slice(2);
+        // `--name` alone (nearly every option) is looked up as written: no name is cut out of it.
+        name = eq >= 0 ? text.slice(2, eq) : text;
         inline = eq >= 0 ? text.slice(eq + 1) : undefined;
       } else if (text.startsWith('-') && text.length > 1 && !arg.quoted) {
         name = text[1];
@@ -177,14 +290,14 @@ class CommandReader {
         continue;
       }
 
-      let resolved: Resolved | 'ambiguous' | undefined = long ? this.resolve(name) : shortBase(name);
+      let resolved: Resolved | 'ambiguous' | undefined = long ? this.resolve(name, inline === undefined) : shortBase(name);
       if (long && !resolved && spec.protocol && !spec.protocol.negated) {
         // An option no loaded extension knows: iptables loads the protocol's match and tries again.
         const implicit = implicitProtocolMatch[spec.protocol.name];
         const module = implicit ? findMatchModule(implicit, ctx.family) : undefined;
-        if (module && !this.loaded.some((l) => l.spec === module)) {
-          this.loadMatch(module, undefined, arg.start, arg.end);
-          resolved = this.resolve(name);
+        if (module && !spec.matches.some((m) => m.spec === module)) {
+          this.loadMatch(module, -1, -1, arg.start, arg.end);
+          resolved = this.resolve(name, inline === undefined);
         }
       }
       if (resolved === 'ambiguous') {
@@ -194,10 +307,9 @@ class CommandReader {
       if (resolved?.kind === 'ext') {
         const use = this.useOption(resolved.option, arg, inline);
         if (!use) return undefined;
-        const { use: owner } = resolved.loaded;
+        const owner = resolved.loaded;
         owner.options = append(owner.options, use);
-        resolved.loaded.end = this.optionEnd;
-        resolved.loaded.extended = true;
+        owner.end = this.optionEnd;
         continue;
       }
       if (resolved?.kind === 'command') {
@@ -210,7 +322,7 @@ class CommandReader {
         if (done === 'unusable') return undefined;
         if (done) continue;
       }
-      this.fail(arg, 'iptables.unknown-option', unknownOptionMessage(text, this.loaded));
+      this.fail(arg, 'iptables.unknown-option', unknownOptionMessage(text, this.loadOrder()));
     }
 
     if (this.negation && !this.failed) this.fail(this.negation, 'iptables.dangling-negation', "`!' must be followed by an option");
@@ -229,7 +341,6 @@ class CommandReader {
     }
     if (!this.failed) this.validateRequirements();
     if (this.failed) return undefined;
-    for (const l of this.loaded) if (l.extended || l.kind === 'match') l.use.range = lineRange(ctx.line, l.start, l.end);
     return command;
   }
 
@@ -319,14 +430,14 @@ class CommandReader {
           // Kept with an information diagnostic: our tables are incomplete, iptables may know it.
           this.problem(moduleArg, 'iptables.unknown-module', `Unknown match module "${moduleArg.text}": kept as written, its options are not checked and it is treated as "may match".`, 'information');
           const opaque: ModuleSpec = { name: moduleArg.text, doc: '', options: [], opaque: true };
-          this.loadMatch(opaque, this.rangeOf(moduleArg), arg.start, moduleArg.end);
+          this.loadMatch(opaque, moduleArg.start, moduleArg.end, arg.start, moduleArg.end);
           this.skipUnknownModuleOptions();
           return true;
         }
         if (module.family && module.family !== ctx.family) {
           this.fail(moduleArg, 'iptables.wrong-family', `Match "${moduleArg.text}" is for ${module.family === 'ipv4' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}; this dump is ${ctx.family === 'ipv4' ? 'IPv4' : 'IPv6'}.`);
         }
-        this.loadMatch(module, this.rangeOf(moduleArg), arg.start, moduleArg.end);
+        this.loadMatch(module, moduleArg.start, moduleArg.end, arg.start, moduleArg.end);
         return true;
       }
       case 'jump':
@@ -348,10 +459,9 @@ class CommandReader {
         if (basic.long === 'goto' && kind !== 'chain') {
           this.fail(targetArg, 'iptables.goto-not-chain', `goto '${targetArg.text}' is not a chain`);
         }
-        const range = lineRange(ctx.line, arg.start, targetArg.end);
-        const use: TargetUse = { name: targetArg.text, goto: basic.long === 'goto', nameRange: this.rangeOf(targetArg), range, options: [], spec: targetSpec, kind };
+        const use = new TargetAt(targetArg.text, basic.long === 'goto', kind, targetSpec, ctx.line, targetArg.start, targetArg.end, arg.start);
         spec.target = use;
-        if (targetSpec) this.loaded = append(this.loaded, { kind: 'target', spec: targetSpec, use, start: arg.start, end: targetArg.end, extended: false });
+        if (targetSpec) this.targetAt = spec.matches.length;
         return true;
       }
       case 'set-counters': {
@@ -385,7 +495,19 @@ class CommandReader {
     return true;
   }
 
-  private readArgs(written: Token, inline: string | undefined, count: number, optional: number, invertible: boolean, negatedBefore: boolean): Token[] | undefined {
+  /** The arguments of an option: one Token when it takes exactly one, else an array; undefined when the line is unusable. */
+  private readArgs(written: Token, inline: string | undefined, count: number, optional: number, invertible: boolean, negatedBefore: boolean): Token | Token[] | undefined {
+    if (count === 1 && optional === 0) {
+      // Most options: one required argument, held alone.
+      if (inline !== undefined) return this.inline(written, inline, written.start + written.text.length - inline.length);
+      const next = this.intrapositioned(written, invertible, negatedBefore);
+      if (next === undefined) {
+        this.fail(written, 'iptables.missing-argument', `option "${written.text}" requires an argument`);
+        return undefined;
+      }
+      this.i++;
+      return next;
+    }
     // Sized up front: an array grown by push() starts with room for 17, and most options take one.
     const out = new Array<Token>(count);
     let n = 0;
@@ -394,16 +516,7 @@ class CommandReader {
         out[n++] = this.inline(written, inline, written.start + written.text.length - inline.length);
         continue;
       }
-      let next = this.args[this.i];
-      // The old intrapositioned negation `--option ! value`: iptables still takes it, with a warning.
-      if (k === 0 && next?.text === '!' && invertible && !next.quoted) {
-        if (negatedBefore) this.fail(next, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
-        // Old dumps (iptables 1.3/1.4) print it; iptables 1.8 refuses it, so it is read but flagged.
-        this.problem(next, 'iptables.intrapositioned-negation', `Old negation \`${written.text} ! value\`: read as \`! ${written.text} value\`, but iptables-restore 1.8 rejects this spelling; write \`! ${written.text} value\``, 'warning');
-        this.negation = next;
-        this.i++;
-        next = this.args[this.i];
-      }
+      const next = k === 0 ? this.intrapositioned(written, invertible, negatedBefore) : this.args[this.i];
       if (next === undefined || (k >= count - optional && next.text.startsWith('-') && !/^-\d/.test(next.text))) {
         if (k >= count - optional) break;
         this.fail(written, 'iptables.missing-argument', `option "${written.text}" requires an argument`);
@@ -416,19 +529,42 @@ class CommandReader {
     return out;
   }
 
-  private parseValues(option: OptionSpec, written: Token, argv: readonly Token[]): ArgValue[] {
+  /**
+   * The first argument of an option, after the old intrapositioned negation `--option ! value`
+   * if there is one: iptables still takes it, with a warning.
+   */
+  private intrapositioned(written: Token, invertible: boolean, negatedBefore: boolean): Token | undefined {
+    const next = this.args[this.i];
+    if (next?.text !== '!' || !invertible || next.quoted) return next;
+    if (negatedBefore) this.fail(next, 'iptables.multiple-negation', "Multiple `!' flags not allowed");
+    // Old dumps (iptables 1.3/1.4) print it; iptables 1.8 refuses it, so it is read but flagged.
+    this.problem(next, 'iptables.intrapositioned-negation', `Old negation \`${written.text} ! value\`: read as \`! ${written.text} value\`, but iptables-restore 1.8 rejects this spelling; write \`! ${written.text} value\``, 'warning');
+    this.negation = next;
+    this.i++;
+    return this.args[this.i];
+  }
+
+  /** The values of the arguments: one value for one argument (undefined if it is invalid), else an array. */
+  private parseValues(option: OptionSpec, written: Token, argv: Token | readonly Token[]): ArgValue | ArgValue[] | undefined {
+    if (!Array.isArray(argv)) return option.args.length ? this.parseValue(option.args[0], written, argv as Token) : [];
     const values = new Array<ArgValue>(Math.min(argv.length, option.args.length));
     let n = 0;
     for (let k = 0; k < values.length; k++) {
-      const arg = argv[k];
-      const result = option.args[k](arg.text, this.ctx.family);
-      if (result.ok) {
-        values[n++] = result.value;
-        if (result.warning) this.problem(arg, 'iptables.altered-argument', `${written.text}: ${result.warning}`, 'warning');
-      } else this.fail(arg, 'iptables.bad-argument', `${written.text}: ${result.message}`);
+      const value = this.parseValue(option.args[k], written, argv[k]);
+      if (value !== undefined) values[n++] = value;
     }
     if (n < values.length) values.length = n;
     return values;
+  }
+
+  private parseValue(parser: OptionSpec['args'][number], written: Token, arg: Token): ArgValue | undefined {
+    const result = parser(arg.text, this.ctx.family);
+    if (!result.ok) {
+      this.fail(arg, 'iptables.bad-argument', `${written.text}: ${result.message}`);
+      return undefined;
+    }
+    if (result.warning) this.problem(arg, 'iptables.altered-argument', `${written.text}: ${result.warning}`, 'warning');
+    return result.value;
   }
 
   private useOption(option: OptionSpec, written: Token, inline: string | undefined): OptionAt | undefined {
@@ -445,16 +581,30 @@ class CommandReader {
       this.fail(neg, 'iptables.not-invertible', `"${written.text}" cannot be negated with "!"`);
     }
     const first = neg && !intrapositioned ? neg : written;
-    const last = argv.length ? argv[argv.length - 1] : written;
+    const last = !Array.isArray(argv) ? (argv as Token) : argv.length ? argv[argv.length - 1] : written;
     this.optionEnd = last.end;
-    return new OptionAt(option.name, written.text, Boolean(neg), argv, this.parseValues(option, written, argv), this.ctx.line, first.start, last.end, option);
+    const values = this.parseValues(option, written, argv);
+    return new OptionAt(option.name, written.text, Boolean(neg), argv, values ?? [], this.ctx.line, first.start, last.end, option);
   }
 
-  private loadMatch(module: ModuleSpec, nameRange: Range | undefined, start: number, end: number): void {
-    // Its range is made once its options are all read (read()); a line that fails keeps no match.
-    const use: MatchUse = { module: module.name, nameRange, range: undefined as unknown as Range, options: [], spec: module };
-    this.loaded = append(this.loaded, { kind: 'match', spec: module, use, start, end, extended: false });
-    this.spec.matches = append(this.spec.matches, use);
+  /** One object for every option found: read() takes it apart at once. */
+  private found(loaded: Loaded, option: OptionSpec): Resolved {
+    found.loaded = loaded;
+    found.option = option;
+    return found;
+  }
+
+  /** The extensions loaded so far, in order (for the rare paths that need them all). */
+  private loadOrder(): Loaded[] {
+    const list = [...this.spec.matches] as Loaded[];
+    if (this.targetAt >= 0) list.splice(this.targetAt, 0, this.spec.target as Loaded);
+    return list;
+  }
+
+  /** `nameStart` is -1 for a match loaded by `-p`, which has no `-m NAME` words. */
+  private loadMatch(module: ModuleSpec, nameStart: number, nameEnd: number, start: number, end: number): void {
+    const use = new MatchAt(module.name, module, this.ctx.line, nameStart, nameEnd, start, end);
+    this.spec.matches = append<MatchUse>(this.spec.matches, use);
   }
 
   /**
@@ -464,16 +614,26 @@ class CommandReader {
    * with the same name the latest loaded's is found: `-m mark --mark A -m connmark --mark B` gives
    * B to connmark (both backends commit it, and save it back the same; found by the kernel oracle).
    */
-  private resolve(name: string): Resolved | 'ambiguous' | undefined {
-    const base = exactBase(name);
+  private resolve(written: string, dashed: boolean): Resolved | 'ambiguous' | undefined {
+    const base = dashed ? exactDashedBase(written) : exactBase(written);
     if (base) return base;
-    for (let k = this.loaded.length - 1; k >= 0; k--) {
-      const l = this.loaded[k];
-      const option = findOption(l.spec, name);
-      if (option) return { kind: 'ext', loaded: l, option };
+    const matches = this.spec.matches as MatchAt[];
+    const target = this.spec.target as TargetAt | undefined;
+    // The latest loaded first: the matches from the last, the target in its place among them.
+    for (let k = matches.length; k >= 0; k--) {
+      const t = k === this.targetAt ? (target as Loaded) : undefined;
+      if (t) {
+        const option = dashed ? findDashedOption(t.spec, written) : findOption(t.spec, written);
+        if (option) return this.found(t, option);
+      }
+      if (k === 0) break;
+      const m = matches[k - 1] as Loaded;
+      const option = dashed ? findDashedOption(m.spec, written) : findOption(m.spec, written);
+      if (option) return this.found(m, option);
     }
+    const name = dashed ? written.slice(2) : written;
     const candidates: Resolved[] = prefixBase(name);
-    for (const l of this.loaded) {
+    for (const l of this.loadOrder()) {
       for (const option of l.spec.options) {
         if ([option.name, ...(option.aliases ?? [])].some((n) => n.startsWith(name))) candidates.push({ kind: 'ext', loaded: l, option });
       }
@@ -495,22 +655,29 @@ class CommandReader {
   /** What each module and target needs that the option loop cannot see: a protocol, a required option. */
   private validateRequirements(): void {
     const { spec, ctx } = this;
-    for (const l of this.loaded) {
-      if (l.kind !== 'match') continue;
-      const match = l.use as MatchUse;
+    // Indexed loops over the line's lists here and below: an empty one is the frozen NONE, over
+    // which for-of makes an iterator result per step.
+    const matches = spec.matches as MatchAt[];
+    for (let k = 0; k < matches.length; k++) {
+      const l = matches[k];
+      const needs = needsOf(l.spec);
+      if (!needs.any) continue;
+      const match = l;
       const module = match.spec;
-      if (!module || module.opaque && module.doc === '') continue;
-      if (module.requiresProtocol) this.needProtocol('-m ', module.name, module.requiresProtocol, match, l);
-      for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
-      this.checkRequiredOptions('-m ', module.name, module, match.options, match, l);
+      if (needs.requiresProtocol) this.needProtocol('-m ', module.name, needs.requiresProtocol, match, l);
+      if (needs.optionsNeedProtocol) {
+        for (const option of match.options) if (option.spec?.requiresProtocol) this.needProtocol('', option.written, option.spec.requiresProtocol, option);
+      }
+      this.checkRequiredOptions('-m ', module.name, needs, match.options, match, l);
     }
     const target = spec.target;
-    if (target?.spec) {
-      this.checkRequiredOptions('-j ', target.name, target.spec, target.options, target);
-      if (target.spec.requiresProtocol) this.needProtocol('-j ', target.name, target.spec.requiresProtocol, target);
-    }
-    if (target?.spec?.family && target.spec.family !== ctx.family) {
-      this.fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${target.spec.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
+    if (!target?.spec) return;
+    const needs = needsOf(target.spec);
+    if (!needs.any) return;
+    this.checkRequiredOptions('-j ', target.name, needs, target.options, target);
+    if (needs.requiresProtocol) this.needProtocol('-j ', target.name, needs.requiresProtocol, target);
+    if (needs.family && needs.family !== ctx.family) {
+      this.fail(target.nameRange, 'iptables.wrong-family', `Target ${target.name} is ${needs.family === 'ipv4' ? 'IPv4' : 'IPv6'} only`);
     }
   }
 
@@ -519,7 +686,7 @@ class CommandReader {
    * match loaded by `-p`, the columns it spans so far), a target's name.
    */
   private rangeFor(what: OptionUse | MatchUse | TargetUse, loaded?: Loaded): Range {
-    if ('nameRange' in what && what.nameRange) return what.nameRange;
+    if (what instanceof MatchAt || what instanceof TargetAt) return what.nameRange ?? what.range;
     return loaded ? lineRange(this.ctx.line, loaded.start, loaded.end) : what.range;
   }
 
@@ -529,7 +696,7 @@ class CommandReader {
    */
   private needProtocol(prefix: string, name: string, names: readonly string[], what: OptionUse | MatchUse | TargetUse, loaded?: Loaded): void {
     const proto = this.spec.protocol;
-    if (!proto || !names.some((p) => p === proto.name || implicitProtocolMatch[proto.name] === implicitProtocolMatch[p])) {
+    if (!proto || !protocolIn(proto.name, names)) {
       this.fail(this.rangeFor(what, loaded), 'iptables.needs-protocol', `${prefix}${name} needs -p ${names.join(' or -p ')} before it`);
     } else if (proto.negated) {
       // The kernel's x_tables check refuses an inverted protocol; iptables-nft translates the match itself and does not.
@@ -539,14 +706,22 @@ class CommandReader {
 
   /** Like needProtocol(): the message is made only when an option is missing. */
   private checkRequiredOptions(prefix: string, name: string, spec: { requiresOneOf?: readonly string[]; requiresAll?: readonly string[] }, given: readonly OptionUse[], what: MatchUse | TargetUse, loaded?: Loaded): void {
-    if (spec.requiresOneOf && !spec.requiresOneOf.some((n) => hasOption(given, n))) {
+    if (spec.requiresOneOf && !hasAnyOption(given, spec.requiresOneOf)) {
       this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${prefix}${name} needs ${spec.requiresOneOf.map((n) => `--${n}`).join(' or ')}`);
     }
-    if (!spec.requiresAll) return;
+    if (!spec.requiresAll || hasAllOptions(given, spec.requiresAll)) return;
     const missing = spec.requiresAll.filter((n) => !hasOption(given, n));
     if (missing.length) this.fail(this.rangeFor(what, loaded), 'iptables.missing-option', `${prefix}${name} needs ${missing.map((n) => `--${n}`).join(' and ')}`);
   }
 }
+
+/**
+ * The empty list every list of a line starts as: append() makes a new array for a short list, so
+ * this one is never written to (frozen, in case), and a line does not make an array per list it
+ * leaves empty (most rules have no -s, no options for a match...).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const none = <T>(): T[] => NONE as unknown as T[];
 
 /**
  * `list` with `item` after its items. V8 gives an empty array that is pushed to room for 16
@@ -569,13 +744,96 @@ function append<T>(list: T[], item: T): T[] {
   }
 }
 
+/**
+ * What validateRequirements() checks of a module or target, read once per spec: the specs are
+ * object literals of many shapes, and reading their fields for every match of every line (a
+ * property access that has seen more shapes than V8 caches) took a third of the interpretation.
+ */
+interface Needs {
+  /** Is there anything to check? Most modules and targets have no requirement. */
+  any: boolean;
+  requiresProtocol?: readonly string[];
+  /** Does an option of it need a protocol (ecn's `--ecn-tcp-cwr`)? */
+  optionsNeedProtocol: boolean;
+  requiresOneOf?: readonly string[];
+  requiresAll?: readonly string[];
+  family?: Family;
+}
+
+const needsBySpec = new WeakMap<ModuleSpec | TargetSpec, Needs>();
+
+/**
+ * The specs asked for last, with their needs: a dump uses a handful of modules and targets, and
+ * comparing a few pointers is cheaper than a WeakMap lookup for every match of every line.
+ */
+const RECENT = 16;
+const recentSpecs: (ModuleSpec | TargetSpec)[] = [];
+const recentNeeds: Needs[] = [];
+let recentNext = 0;
+
+function needsOf(spec: ModuleSpec | TargetSpec): Needs {
+  for (let k = 0; k < recentSpecs.length; k++) if (recentSpecs[k] === spec) return recentNeeds[k];
+  const needs = needsFor(spec);
+  recentSpecs[recentNext] = spec;
+  recentNeeds[recentNext] = needs;
+  recentNext = (recentNext + 1) % RECENT;
+  return needs;
+}
+
+function needsFor(spec: ModuleSpec | TargetSpec): Needs {
+  let needs = needsBySpec.get(spec);
+  if (needs) return needs;
+  const module = 'flow' in spec ? undefined : spec;
+  // An unknown module (kept opaque, without doc) is not checked.
+  const unchecked = module?.opaque === true && module.doc === '';
+  const optionsNeedProtocol = !unchecked && module !== undefined && module.options.some((o) => o.requiresProtocol !== undefined);
+  needs = unchecked
+    ? { any: false, optionsNeedProtocol: false }
+    : { any: false, requiresProtocol: spec.requiresProtocol, optionsNeedProtocol, requiresOneOf: spec.requiresOneOf, requiresAll: spec.requiresAll, family: module ? undefined : spec.family };
+  needs.any = Boolean(needs.requiresProtocol || needs.optionsNeedProtocol || needs.requiresOneOf || needs.requiresAll || needs.family);
+  needsBySpec.set(spec, needs);
+  return needs;
+}
+
+const dashedOptions = new WeakMap<ModuleSpec | TargetSpec, Map<string, OptionSpec>>();
+
+/** findOption() by `--name` as written (the first option answering to a name, as there). */
+function findDashedOption(spec: ModuleSpec | TargetSpec, written: string): OptionSpec | undefined {
+  let index = dashedOptions.get(spec);
+  if (!index) {
+    index = new Map();
+    for (const option of spec.options) {
+      for (const n of [option.name, ...(option.aliases ?? [])]) if (!index.has(`--${n}`)) index.set(`--${n}`, option);
+    }
+    dashedOptions.set(spec, index);
+  }
+  return index.get(written);
+}
+
+// Loops, not some()/filter(): these run for every match and target of every line.
 function hasOption(given: readonly OptionUse[], name: string): boolean {
-  for (const o of given) if (o.name === name) return true;
+  for (let k = 0; k < given.length; k++) if (given[k].name === name) return true;
+  return false;
+}
+
+function hasAnyOption(given: readonly OptionUse[], names: readonly string[]): boolean {
+  for (let k = 0; k < names.length; k++) if (hasOption(given, names[k])) return true;
+  return false;
+}
+
+function hasAllOptions(given: readonly OptionUse[], names: readonly string[]): boolean {
+  for (let k = 0; k < names.length; k++) if (!hasOption(given, names[k])) return false;
+  return true;
+}
+
+/** Is `-p name` one of `names`, by name or number (`6` is tcp)? */
+function protocolIn(name: string, names: readonly string[]): boolean {
+  for (const p of names) if (p === name || implicitProtocolMatch[name] === implicitProtocolMatch[p]) return true;
   return false;
 }
 
 function unknownOptionMessage(text: string, loaded: readonly Loaded[]): string {
-  const names = loaded.map((l) => (l.kind === 'match' ? `-m ${l.spec.name}` : `-j ${l.spec.name}`));
+  const names = loaded.map((l) => (l instanceof MatchAt ? `-m ${l.spec.name}` : `-j ${l.spec.name}`));
   return names.length
     ? `unknown option "${text}" (not an option of ${names.join(', ')})`
     : `unknown option "${text}"`;

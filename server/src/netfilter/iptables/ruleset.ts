@@ -6,7 +6,7 @@
 import { lineOffsets, lineRange, type Range } from '../../core/text';
 import { builtinChains, standardVerdicts, findTarget } from '../../knowledge/xtables';
 import type { Family } from '../../knowledge/xtables/types';
-import { interpretCommand, type ArgToken, type Command } from './interpret';
+import { interpretCommand, type ArgToken, type Command, type InterpretContext } from './interpret';
 import { parseDumpLine, parseDumpLines, type DumpLine, type LineCounters, type Span } from './lineGrammar';
 import type { Chain, ChainReference, Counters, IptablesRuleset, OptionUse, Problem, Rule, Table, TableName } from './model';
 import type { JumpGraph } from './jumpGraph';
@@ -120,6 +120,8 @@ export class DumpReader {
   private lineCount = 0;
   /** The chain the last command named in the current table (renames keep it right; deletions forget it). */
   private lastChain: Chain | undefined;
+  /** One context for every line, its line number updated: interpretCommand() keeps none of it. */
+  private interpretContext: InterpretContext | undefined;
 
   /**
    * Rules appended by consecutive `-A` lines to one chain, not yet in its rules: they join it in
@@ -302,7 +304,9 @@ export class DumpReader {
       }
     }
     const counters = this.readCounters(node.counters, line);
-    const command = interpretCommand(node.args, { family: this.source.family, line, problems: this.problems });
+    const ctx = (this.interpretContext ??= { family: this.source.family, line, problems: this.problems });
+    ctx.line = line;
+    const command = interpretCommand(node.args, ctx);
     if (!command) return;
     this.applyCommand(table, command, counters ?? command.spec.counters, { line, lineStart, lineEnd, span: node.span });
   }

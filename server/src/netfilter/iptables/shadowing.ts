@@ -6,6 +6,7 @@
 import type { ArgValue } from '../../knowledge/xtables/types';
 import type { Chain, MatchUse, OptionUse, Rule, TargetUse } from './model';
 import type { RuleOptions } from './rule';
+import { argsText, firstValue } from './interpret';
 
 /** What the comparison reads of a rule. */
 export interface ShadowKeys {
@@ -53,7 +54,8 @@ export function shadowsLaterRules(options: RuleOptions): boolean {
 /** The keys of a rule. */
 export function shadowKeys(options: RuleOptions): ShadowKeys {
   const matches: string[] = [];
-  for (const m of options.matches) if (m.module !== 'comment') matches.push(matchKey(m));
+  const given = options.matches;
+  for (let k = 0; k < given.length; k++) if (given[k].module !== 'comment') matches.push(matchKey(given[k]));
   return {
     matches: matches.length ? matches : none,
     conditions: options.basic.length ? options.basic.map(condition) : none,
@@ -79,30 +81,33 @@ export class ShadowKeyPool {
 }
 
 /**
- * Reports each rule of the chain that an earlier chain-ending rule shadows. `keysOf` gives the
- * keys kept for chain-ending rules (undefined for the others); `read` makes them for a rule that
- * has none when it has to be compared.
+ * Reports each rule of the chain that an earlier chain-ending rule shadows. `endsChain` tells the
+ * chain-ending rules, `keysOf` gives their keys; `read` makes the keys of another rule. Keys are
+ * asked for only when a rule has to be compared: a chain-ending rule that is last in its chain
+ * never is.
  */
 export function checkShadowing(
   chain: Chain,
-  keysOf: (rule: Rule) => ShadowKeys | undefined,
+  endsChain: (rule: Rule) => boolean,
+  keysOf: (rule: Rule) => ShadowKeys,
   read: (rule: Rule) => ShadowKeys,
   report: (rule: Rule, message: string) => void,
 ): void {
-  const enders: { rule: Rule; keys: ShadowKeys }[] = [];
+  const enders: { rule: Rule; keys: ShadowKeys | undefined }[] = [];
   for (const rule of chain.rules) {
-    const kept = keysOf(rule);
+    const ender = endsChain(rule);
     if (enders.length) {
-      const keys = kept ?? read(rule);
+      const keys = ender ? keysOf(rule) : read(rule);
       let shadow: Rule | undefined;
       for (let k = enders.length - 1; k >= Math.max(0, enders.length - SHADOW_WINDOW) && !shadow; k--) {
-        if (covers(enders[k].keys, keys)) shadow = enders[k].rule;
+        const earlier = enders[k];
+        if (covers((earlier.keys ??= keysOf(earlier.rule)), keys)) shadow = earlier.rule;
       }
       if (shadow) {
         report(rule, `Rule ${rule.index} of ${chain.name} can never match: rule ${shadow.index} (line ${shadow.line + 1}) matches every packet it matches and ends the chain with ${shadow.target!.goto ? 'goto ' : ''}${shadow.target!.name}`);
       }
     }
-    if (kept) enders.push({ rule, keys: kept });
+    if (ender) enders.push({ rule, keys: undefined });
   }
 }
 
@@ -123,11 +128,7 @@ function matchKey(m: MatchUse): string {
 }
 
 function condition(o: OptionUse): Condition {
-  return { name: o.name, negated: o.negated, text: argsText(o), value: o.values[0] };
-}
-
-function argsText(o: OptionUse): string {
-  return o.args.length === 1 ? o.args[0].text : o.args.map((a) => a.text).join(' ');
+  return { name: o.name, negated: o.negated, text: argsText(o), value: firstValue(o) };
 }
 
 /** Does condition `a` (of the later rule) imply condition `b` (of the earlier one)? */
