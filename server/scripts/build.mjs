@@ -27,6 +27,13 @@ function buildGrammars() {
     });
     writeFileIfChanged(join(generatedDir, `${name}.js`), `// Generated from ${file} by server/scripts/build.mjs. Do not edit.\n${js}`);
     writeFileIfChanged(join(generatedDir, `${name}.d.ts`), grammarTypes(file, allowedStartRules));
+    // `// @instances`: the parser is also written as the text of a CommonJS module, so that the
+    // code can make an instance of its own of it (netfilter/iptables/lineGrammar.ts says why).
+    if (/^\/\/\s*@instances\b/m.test(source)) {
+      const cjs = peggy.generate(source, { output: 'source', format: 'commonjs', allowedStartRules: allowedStartRules.length ? allowedStartRules : undefined });
+      writeFileIfChanged(join(generatedDir, `${name}.source.js`), `// Generated from ${file} by server/scripts/build.mjs. Do not edit.\nexport const source = ${JSON.stringify(cjs)};\n`);
+      writeFileIfChanged(join(generatedDir, `${name}.source.d.ts`), `// Generated from ${file} by server/scripts/build.mjs. Do not edit.\n/** The parser as the text of a CommonJS module (it sets module.exports.parse). */\nexport declare const source: string;\n`);
+    }
   }
 }
 

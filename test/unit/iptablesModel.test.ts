@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitLines } from '../../server/src/core/text';
-import { parseDumpLine, parseDumpLines, type DumpLine } from '../../server/src/netfilter/iptables/lineGrammar';
+import { FRESH_PARSER_FROM, parseDumpLine, parseDumpLines, type DumpLine } from '../../server/src/netfilter/iptables/lineGrammar';
 import type { IptablesRuleset, OptionUse, Rule } from '../../server/src/netfilter/iptables/model';
 import { ruleOptions } from '../../server/src/netfilter/iptables/rule';
 import { parseIptablesSave } from '../../server/src/netfilter/iptables/ruleset';
@@ -40,6 +40,28 @@ test('a document read in one grammar call gives each line the node the per-line 
     assert.deepEqual(texts, lines);
     assert.deepEqual(nodes, lines.map((l) => parseDumpLine(l)));
   }
+});
+
+test('a document big enough for a parser instance of its own reads as the shared parser reads each line', () => {
+  const block = [...splitLines(example), ...odd].join('\n') + '\n';
+  const text = block.repeat(Math.ceil(FRESH_PARSER_FROM / block.length));
+  assert.ok(text.length >= FRESH_PARSER_FROM);
+  const perLine = new Map<string, DumpLine>();
+  let lines = 0;
+  let differ = 0;
+  parseDumpLines(text, (node, start, end) => {
+    lines++;
+    const line = text.slice(start, end);
+    let expected = perLine.get(line);
+    if (!expected) perLine.set(line, (expected = parseDumpLine(line)));
+    try {
+      assert.deepEqual(node, expected);
+    } catch {
+      differ++;
+    }
+  });
+  assert.equal(lines, splitLines(text).length);
+  assert.equal(differ, 0, `${differ} of ${lines} lines read differently`);
 });
 
 /** Everything a consumer reads of a ruleset, with ranges and lazily read options spelled out. */
