@@ -6,7 +6,7 @@ import { builtinChains } from '../../knowledge/xtables';
 import { formatAddress } from '../../knowledge/xtables/args';
 import { hex, knownMarks, markMatches } from '../../knowledge/marks';
 import type { IptablesRuleset, OptionUse } from './model';
-import { referencesTo, type DumpNode } from './query';
+import { referenceCount, referencesTo, type DumpNode } from './query';
 
 const hookOf: Record<string, string> = {
   PREROUTING: 'every packet arriving on an interface, before the routing decision',
@@ -38,13 +38,14 @@ export function explain(ruleset: IptablesRuleset, node: DumpNode): string {
     }
     case 'chain': {
       const { chain, table } = node;
-      const refs = referencesTo(ruleset, table, chain.name);
+      const count = referenceCount(ruleset, table, chain.name);
+      const refs = referencesTo(ruleset, table, chain.name, 20);
       const lines = [`**Chain \`${chain.name}\`** in table \`${table.name}\`: ${chain.builtin ? `built in, hook ${chain.name}: ${hookOf[chain.name] ?? ''}` : 'user-defined'}.`];
       lines.push(`${plural(chain.rules.length, 'rule')}.${chain.builtin ? ` Policy **${chain.policy ?? 'ACCEPT'}**: the verdict for packets that reach the end of the chain.` : ' Packets that reach its end return to the rule after the jump (after a goto: to the chain that made the last jump).'}`);
       if (chain.counters) lines.push(`Policy counters: ${counterText(chain.counters.packets, chain.counters.bytes)}.`);
       if (!chain.builtin) {
-        lines.push(refs.length
-          ? `Jumped to from:\n${refs.slice(0, 20).map((r) => `- ${r.rule.chain} rule ${r.rule.index} (line ${r.rule.line + 1})${r.rule.target?.goto ? ', goto' : ''}`).join('\n')}${refs.length > 20 ? `\n- … ${refs.length - 20} more` : ''}`
+        lines.push(count
+          ? `Jumped to from:\n${refs.map((r) => `- ${r.rule.chain} rule ${r.rule.index} (line ${r.rule.line + 1})${r.rule.target?.goto ? ', goto' : ''}`).join('\n')}${count > refs.length ? `\n- … ${count - refs.length} more` : ''}`
           : 'Nothing jumps here: its rules never see a packet.');
       }
       return lines.join('\n\n');

@@ -135,6 +135,8 @@ export interface IptablesRuleset {
   tables: Table[];
   /** Every `-j/-g CHAIN` to a user chain (a dump's are made at each read: keep what you need). */
   references: ChainReference[];
+  /** The same jumps with the chain each reaches, in the same order, without making a reference each. */
+  eachJump?(visit: (rule: Rule, callee: Chain) => void): void;
   problems: Problem[];
   lineCount: number;
 }

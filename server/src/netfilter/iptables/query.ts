@@ -5,6 +5,7 @@
 import type { Position, Range } from '../../core/text';
 import type { Chain, ChainReference, Counters, IptablesRuleset, MatchUse, OptionUse, Rule, Table, TargetUse } from './model';
 import { ruleOptions } from './rule';
+import { DumpChain } from './chain';
 
 export type DumpNode =
   | { kind: 'table'; table: Table; range: Range }
@@ -43,7 +44,8 @@ function lineIndex(ruleset: IptablesRuleset): LineIndex {
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
       for (const rule of chain.rules) at[rule.line] = rule;
-      const line = chain.declaration?.line;
+      // A dump's chain tells its declaration's line without making the declaration.
+      const line = chain instanceof DumpChain ? chain.declarationLine : chain.declaration?.line;
       if (line !== undefined) at[line] = chain;
     }
   }
@@ -51,14 +53,15 @@ function lineIndex(ruleset: IptablesRuleset): LineIndex {
   const callees = new Map<Chain, number>();
   const targets: number[] = [];
   const rules: Rule[] = [];
-  for (const ref of ruleset.references) {
-    const chain = tableAt(ruleset, ref.rule.line)?.chains.get(ref.chain);
-    if (!chain) continue;
+  const add = (rule: Rule, chain: Chain | undefined) => {
+    if (!chain) return;
     let k = callees.get(chain);
     if (k === undefined) callees.set(chain, (k = callees.size));
     targets.push(k);
-    rules.push(ref.rule);
-  }
+    rules.push(rule);
+  };
+  if (ruleset.eachJump) ruleset.eachJump(add);
+  else for (const ref of ruleset.references) add(ref.rule, tableAt(ruleset, ref.rule.line)?.chains.get(ref.chain));
   const start = new Int32Array(callees.size + 1);
   for (const k of targets) start[k + 1]++;
   for (let k = 0; k < callees.size; k++) start[k + 1] += start[k];
@@ -147,18 +150,42 @@ export function nodeAt(ruleset: IptablesRuleset, pos: Position): DumpNode | unde
   return undefined;
 }
 
-/** Jumps and gotos to a chain, in rule order (made for each call). */
-export function referencesTo(ruleset: IptablesRuleset, table: Table, chain: string): ChainReference[] {
+/** The jumps to `chain` of `table`, as their span in the index's list (empty when none). */
+function jumpSpan(ruleset: IptablesRuleset, table: Table, chain: string): { index: LineIndex; from: number; to: number } {
   const index = lineIndex(ruleset);
   const target = table.chains.get(chain);
   const k = target && index.callees.get(target);
-  if (k === undefined) return [];
+  return k === undefined ? { index, from: 0, to: 0 } : { index, from: index.start[k], to: index.start[k + 1] };
+}
+
+/** How many jumps and gotos reach a chain. */
+export function referenceCount(ruleset: IptablesRuleset, table: Table, chain: string): number {
+  const { from, to } = jumpSpan(ruleset, table, chain);
+  return to - from;
+}
+
+/**
+ * Jumps and gotos to a chain, in rule order, at most `limit` of them (made for each call: kube's
+ * KUBE-MARK-MASQ is the target of a third of a big dump's rules, and a hover lists twenty).
+ */
+export function referencesTo(ruleset: IptablesRuleset, table: Table, chain: string, limit = Infinity): ChainReference[] {
+  const { index, from, to } = jumpSpan(ruleset, table, chain);
   const out: ChainReference[] = [];
-  for (let j = index.start[k]; j < index.start[k + 1]; j++) {
-    const rule = index.jumps[j];
-    out.push({ table: table.name, chain, rule, range: rule.target!.nameRange });
-  }
+  for (let j = from; j < to && out.length < limit; j++) out.push(new JumpTo(table.name, chain, index.jumps[j]));
   return out;
+}
+
+/** A `-j/-g CHAIN` reference; its range (the target's name) is made when asked for. */
+class JumpTo implements ChainReference {
+  constructor(
+    readonly table: Table['name'],
+    readonly chain: string,
+    readonly rule: Rule,
+  ) {}
+
+  get range(): Range {
+    return this.rule.target!.nameRange;
+  }
 }
 
 /**

@@ -104,6 +104,10 @@ class DumpRuleset implements IptablesRuleset {
   get references(): ChainReference[] {
     return this.#graphs.flatMap((g) => g.rules.map((_, j) => g.reference(j)));
   }
+
+  eachJump(visit: (rule: Rule, callee: Chain) => void): void {
+    for (const g of this.#graphs) for (let j = 0; j < g.rules.length; j++) visit(g.rules[j], g.chains[g.callee[j]]);
+  }
 }
 
 /**
