@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { analyseModels, buildModel, rulesetInputOf, type DocumentModel } from './analysis';
-import { readHead } from './core/lineFile';
+import { FileChangedError, readHead } from './core/lineFile';
 import { analyseCriuLogFile } from './criu/logFile';
 import { parseIptablesSaveFile } from './netfilter/iptables/dumpFile';
 import { formatReplay, replay as replayInKernel, replayPacketOf } from './replay/replay';
@@ -212,6 +212,10 @@ async function check(options: CheckOptions): Promise<number> {
 
 /** A bug of ours, never the user's input: say so plainly rather than with a bare stack trace. */
 function internalError(files: readonly string[], e: unknown): number {
+  if (e instanceof FileChangedError) {
+    process.stderr.write(`criu-lens: ${e.message}\n`);
+    return 2;
+  }
   process.stderr.write(`criu-lens: internal error while analysing ${files.join(', ')}: ${e instanceof Error ? e.stack ?? e.message : String(e)}\nPlease report it with the input file.\n`);
   return 2;
 }
@@ -308,7 +312,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'replay') return await replay(rest);
     throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
   } catch (e) {
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof FileChangedError) {
       process.stderr.write(`criu-lens: ${e.message}\n`);
       return 2;
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileLines, LineReader, LineSplitter, readLineBlocks, readLineRange, readLines } from '../../server/src/core/lineFile';
+import { FileChangedError, fileLines, LineReader, LineSplitter, readLineBlocks, readLineRange, readLines } from '../../server/src/core/lineFile';
 import { splitLines } from '../../server/src/core/text';
 
 const samples = ['', 'a', 'a\n', '\n', '\n\n', 'a\r\nb', 'a\rb\r', 'a\r\n\r\nb\n', 'a\r', '\r\n', 'é\n😀\r\nx', 'one\ntwo\r\nthree\rfour'];
@@ -142,6 +142,22 @@ test('LineReader: lines read out of order, longer than its block, and the offset
     const starts = [0];
     for (const l of lines.slice(0, -1)) starts.push(starts[starts.length - 1] + Buffer.byteLength(l) + 2);
     for (const k of [4, 1, 0, 3, 2, 1]) assert.deepEqual(reader.lineAt(starts[k]), { text: lines[k], next: k + 1 < lines.length ? starts[k + 1] : -1 });
+  } finally {
+    f.done();
+  }
+});
+
+test('LineReader: a file changed after the reader was made is reported, not read at stale offsets; its block still reads', () => {
+  const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}`);
+  const f = tempFile('changing.txt', lines.join('\n') + '\n');
+  try {
+    const reader = new LineReader(f.path, 1024);
+    assert.equal(reader.lineAt(0).text, 'line 0');
+    writeFileSync(f.path, 'a different file\n'.repeat(3000));
+    // Lines in the block already read are the first file's, as the offsets are.
+    assert.equal(reader.lineAt(7).text, 'line 1');
+    const far = lines.slice(0, 1500).join('\n').length + 1;
+    assert.throws(() => reader.lineAt(far), (e: unknown) => e instanceof FileChangedError && e.path === f.path && /changed on disk/.test(e.message));
   } finally {
     f.done();
   }

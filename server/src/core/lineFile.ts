@@ -5,7 +5,7 @@
  * terminator opens no extra line), so a streamed file has the same lines as the same file read
  * whole. Each line is decoded on its own: a string kept from it holds that line, not a chunk.
  */
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { turn } from './turn';
 
 const LF = 10;
@@ -292,11 +292,15 @@ export class LineReader {
   private blockOffset = 0;
   /** The block reaches the end of the file. */
   private blockAtEnd = false;
+  /** The file as it was when the reader was made: offsets taken then mean nothing in another. */
+  private readonly identity: string;
 
   constructor(
     readonly path: string,
     private readonly blockBytes = 1 << 16,
-  ) {}
+  ) {
+    this.identity = identityOf(statSync(path));
+  }
 
   /** The line starting at byte `start`, without its terminator, and the offset of the next line (-1: none). */
   lineAt(start: number): { text: string; next: number } {
@@ -321,6 +325,7 @@ export class LineReader {
   private read(start: number, size: number): void {
     const fd = openSync(this.path, 'r');
     try {
+      if (identityOf(fstatSync(fd)) !== this.identity) throw new FileChangedError(this.path);
       const buffer = Buffer.allocUnsafe(size);
       let n = 0;
       while (n < size) {
@@ -335,6 +340,18 @@ export class LineReader {
       closeSync(fd);
     }
   }
+}
+
+/** A file read again by offset is no longer the one first read (rewritten, replaced, grown). */
+export class FileChangedError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} changed on disk while it was being analysed: run again`);
+  }
+}
+
+/** Which file, at which size and modification time. */
+function identityOf(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
 /** The lines of a file from its start, read as they are asked for (a reader of the first few reads little). */
