@@ -140,20 +140,39 @@ const implicitProtocolMatch: Record<string, string> = {
 };
 
 /**
- * A match the line loads (`-m NAME`, or by `-p` for a protocol option): the model's MatchUse,
- * holding the columns its use spans so far, its ranges made when asked for (as OptionAt: the first
- * read of a dump keeps none of them).
+ * A match or target as the line loads it: the columns its use spans so far (its options extend
+ * them) and those of its name; ranges are made when asked for (as OptionAt: the first read of a
+ * dump keeps none of them).
  */
-class MatchAt implements MatchUse {
+abstract class LoadedAt {
   options: OptionUse[] = none();
-  /** Where `-m` starts and the last of its words or options ends. */
   start: number;
   end: number;
+  // Private fields stay out of JSON and of deep comparisons, as the model's plain objects would.
   readonly #line: number;
-  /** The `-m NAME` words; -1 for a match loaded by `-p`. */
   readonly #nameStart: number;
   readonly #nameEnd: number;
 
+  constructor(line: number, nameStart: number, nameEnd: number, start: number, end: number) {
+    this.#line = line;
+    this.#nameStart = nameStart;
+    this.#nameEnd = nameEnd;
+    this.start = start;
+    this.end = end;
+  }
+
+  get range(): Range {
+    return lineRange(this.#line, this.start, this.end);
+  }
+
+  /** The name's range; undefined for a match loaded by `-p` (no `-m NAME` words: nameStart -1). */
+  protected makeNameRange(): Range | undefined {
+    return this.#nameStart < 0 ? undefined : lineRange(this.#line, this.#nameStart, this.#nameEnd);
+  }
+}
+
+/** A match the line loads (`-m NAME`, or by `-p` for a protocol option): the model's MatchUse. */
+class MatchAt extends LoadedAt implements MatchUse {
   constructor(
     readonly module: string,
     readonly spec: ModuleSpec,
@@ -163,30 +182,16 @@ class MatchAt implements MatchUse {
     start: number,
     end: number,
   ) {
-    this.#line = line;
-    this.#nameStart = nameStart;
-    this.#nameEnd = nameEnd;
-    this.start = start;
-    this.end = end;
+    super(line, nameStart, nameEnd, start, end);
   }
 
   get nameRange(): Range | undefined {
-    return this.#nameStart < 0 ? undefined : lineRange(this.#line, this.#nameStart, this.#nameEnd);
-  }
-
-  get range(): Range {
-    return lineRange(this.#line, this.start, this.end);
+    return this.makeNameRange();
   }
 }
 
-/** `-j/-g NAME` as read, with the columns it spans so far (its options extend them); ranges made when asked for. */
-class TargetAt implements TargetUse {
-  options: OptionUse[] = none();
-  start: number;
-  end: number;
-  readonly #line: number;
-  readonly #nameStart: number;
-  readonly #nameEnd: number;
+/** `-j/-g NAME` as read: the model's TargetUse. */
+class TargetAt extends LoadedAt implements TargetUse {
   #nameRange: Range | undefined;
 
   constructor(
@@ -199,20 +204,12 @@ class TargetAt implements TargetUse {
     nameEnd: number,
     start: number,
   ) {
-    this.#line = line;
-    this.#nameStart = nameStart;
-    this.#nameEnd = nameEnd;
-    this.start = start;
-    this.end = nameEnd;
+    super(line, nameStart, nameEnd, start, nameEnd);
   }
 
   /** Made once: a rule made from the line reads its columns (rule.ts), checks may report there. */
   get nameRange(): Range {
-    return (this.#nameRange ??= lineRange(this.#line, this.#nameStart, this.#nameEnd));
-  }
-
-  get range(): Range {
-    return lineRange(this.#line, this.start, this.end);
+    return (this.#nameRange ??= this.makeNameRange()!);
   }
 }
 
