@@ -48,16 +48,19 @@ export class WholeMessages extends Transform {
         else this.head = Buffer.from(bytes);
         return done();
       }
-      const length = /^content-length:[ \t]*(\d+)[ \t]*$/im.exec(bytes.toString('ascii', 0, end))?.[1];
-      // No length, or one no Buffer can hold (a hostile header): not ours to cut, the reader reports it.
-      if (length === undefined || Number(length) > MAX_BODY) {
+      // The last Content-Length counts, as in vscode-jsonrpc's reader (it keeps headers in a Map).
+      const lengths = [...bytes.toString('ascii', 0, end).matchAll(/^content-length:[ \t]*(\d+)[ \t]*$/gim)];
+      const length = lengths.length ? Number(lengths[lengths.length - 1][1]) : undefined;
+      const body = length === undefined ? undefined : allocate(length);
+      // No length, or one no Buffer can hold here (a hostile header): not ours to cut, the reader reports it.
+      if (!body) {
         this.stop(bytes);
         return done();
       }
       this.header = Buffer.from(bytes.subarray(0, end + HEADER_END.length));
       this.head = Buffer.alloc(0);
       at += end + HEADER_END.length - seen;
-      this.body = Buffer.allocUnsafe(Number(length));
+      this.body = body;
       this.filled = 0;
       if (this.body.length === 0) this.deliver();
     }
@@ -84,6 +87,16 @@ export class WholeMessages extends Transform {
     this.passThrough = true;
     this.head = Buffer.alloc(0);
     this.push(bytes);
+  }
+}
+
+/** A body buffer of `length` bytes, or undefined when Node or the machine cannot give one. */
+function allocate(length: number): Buffer | undefined {
+  if (length > MAX_BODY) return undefined;
+  try {
+    return Buffer.allocUnsafe(length);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BIG_BODY, jsonDecoder, WholeMessages } from '../../server/src/wholeMessages';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { mulberry32 } from '../support/rng';
+import { distDir } from '../support/paths';
 
 const frame = (body: string, header = `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`) => Buffer.concat([Buffer.from(header, 'ascii'), Buffer.from(body, 'utf8')]);
 
@@ -46,6 +49,16 @@ test('a stream that is not Content-Length framed, or ends inside a message, pass
   }
 });
 
+test('the last of two Content-Length headers counts, as the reader counts it', async () => {
+  const body = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}';
+  const input = Buffer.concat([frame(body, `Content-Length: 100000\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`), frame('{"id":2}')]);
+  for (const maxChunk of [5, 100_000]) {
+    const out = await cut(input, 3, maxChunk);
+    assert.ok(Buffer.concat(out).equals(input), `same bytes / ${maxChunk}`);
+    assert.deepEqual(out.map((c) => c.toString('utf8')).filter((c) => !c.startsWith('Content-Length')), [body, '{"id":2}'], `each body whole, the first not held back / ${maxChunk}`);
+  }
+});
+
 test('jsonDecoder parses as vscode-jsonrpc does, and moves a big body out of the reader\'s Buffer before the parse', async () => {
   const decode = (bytes: Uint8Array) => (jsonDecoder as { decode(b: Uint8Array, o: { charset: 'utf-8' }): Promise<unknown> }).decode(bytes, { charset: 'utf-8' });
   const small = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'x', params: { text: 'é€😀' } }));
@@ -56,4 +69,17 @@ test('jsonDecoder parses as vscode-jsonrpc does, and moves a big body out of the
   big.write(JSON.stringify({ params: { text } }));
   assert.deepEqual(await decode(big), { params: { text } });
   assert.equal(big.byteLength, 0, 'the big body was moved out (its memory goes before JSON.parse)');
+});
+
+test('a Content-Length the machine cannot allocate leaves the server running (the reader waits, as it did before)', async () => {
+  // 3 GB is under Node's Buffer limit; a 2.5 GB address-space limit makes its allocation fail, as on a small machine.
+  const child = spawn('bash', ['-c', `ulimit -v 2500000 && exec "${process.execPath}" "${join(distDir, 'server.js')}" --stdio`], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdin.write('Content-Length: 3000000000\r\n\r\n{"jsonrpc":"2.0"');
+  const outcome = await Promise.race([exited.then((code) => `exited ${code}: ${stderr.slice(-300)}`), new Promise<string>((resolve) => setTimeout(() => resolve('running'), 2000))]);
+  child.kill('SIGKILL');
+  await exited;
+  assert.equal(outcome, 'running');
 });
