@@ -2,7 +2,7 @@
  * `criu-lens`: the analysis of the editor, on the command line (DESIGN.md §7).
  * Exit codes: 0 no error finding, 1 at least one error finding, 2 usage or I/O error.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { analyseModels, buildModel, rulesetInputOf, type DocumentModel } from './analysis';
 import { FileChangedError, readHead } from './core/lineFile';
 import { analyseCriuLogFile } from './criu/logFile';
@@ -140,6 +140,15 @@ function parseCheckArgs(args: string[]): CheckOptions {
   return options;
 }
 
+/** Whether `path` is a plain file (a dump read from one is read again by offset); false when it cannot be told. */
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 const ioError = (path: string, e: unknown) => new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
 
 /**
@@ -160,7 +169,8 @@ async function readModel(path: string, forced: LanguageId | undefined): Promise<
     language = detectLanguage(path, head);
     if (!language) throw new InputError(`cannot tell what ${path} is (not a CRIU log or a ruleset?); name it with --language`);
   }
-  if (language === 'iptables-save') {
+  // A pipe (`<(iptables-save)`, /dev/stdin) cannot be read again at an offset: its dump is read whole.
+  if (language === 'iptables-save' && isRegularFile(path)) {
     try {
       return { language, model: { language, ruleset: parseIptablesSaveFile(path) } };
     } catch (e) {

@@ -107,3 +107,16 @@ test('check reads kernel-trace files with the logs and rules: the TRACE drop is 
   assert.ok(drop.related.some((x) => x.path === 'examples/iptables.rules' && x.range.start.line === 75));
   assert.ok(drop.related.some((x) => x.path === 'examples/restore.log'));
 });
+
+test('a dump or a log from a pipe (/dev/stdin) reads as the same file from disk', () => {
+  for (const [language, file] of [['iptables-save', 'iptables.rules'], ['criu-log', 'restore.log']]) {
+    const path = join(examplesDir, file);
+    const fromDisk = cli('check', '--format', 'json', '--language', language, path);
+    // A shell pipe, as users write it (Node's own `input` would hand the child a socket, not a pipe).
+    const piped = spawnSync('bash', ['-c', 'cat "$1" | "$2" "$3" check --format json --language "$4" /dev/stdin', 'bash', path, process.execPath, join(distDir, 'cli.js'), language], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(piped.status, fromDisk.code, `${file}: ${piped.stderr}`);
+    const findings = (out: string) => JSON.parse(out).findings.map((f: { code: string; range: unknown; message: string }) => [f.code, f.range, f.message]);
+    assert.ok(findings(fromDisk.stdout).length > 0);
+    assert.deepEqual(findings(piped.stdout), findings(fromDisk.stdout), file);
+  }
+});

@@ -158,6 +158,8 @@ test('LineReader: a file changed after the reader was made is reported, not read
     assert.equal(reader.lineAt(7).text, 'line 1');
     const far = lines.slice(0, 1500).join('\n').length + 1;
     assert.throws(() => reader.lineAt(far), (e: unknown) => e instanceof FileChangedError && e.path === f.path && /changed on disk/.test(e.message));
+    rmSync(f.path);
+    assert.throws(() => reader.lineAt(far), (e: unknown) => e instanceof FileChangedError && e.path === f.path, 'a file deleted since is changed too');
   } finally {
     f.done();
   }

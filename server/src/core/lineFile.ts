@@ -323,7 +323,14 @@ export class LineReader {
   }
 
   private read(start: number, size: number): void {
-    const fd = openSync(this.path, 'r');
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (e) {
+      // Gone since it was first read (deleted, renamed away): the same as changed.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileChangedError(this.path);
+      throw e;
+    }
     try {
       if (identityOf(fstatSync(fd)) !== this.identity) throw new FileChangedError(this.path);
       const buffer = Buffer.allocUnsafe(size);
