@@ -32,10 +32,10 @@ import { codeActions } from './features/codeActions';
 import { codeLenses, finDefinition } from './features/codeLens';
 import { hover } from './features/hover';
 import { packetPath, PACKET_PATH_REQUEST, type PacketPathParams } from './features/packetPath';
-import { definition, documentSymbols, foldingRanges, references, workspaceSymbols } from './features/navigation';
+import { definition, documentSymbols, foldingRanges, references } from './features/navigation';
+import { workspaceSymbols } from './features/workspaceSymbols';
 import { formatReplay, replay, replayPacketOf } from './replay/replay';
 import { readFileSync } from 'node:fs';
-import { nftWorkspaceSymbols } from './features/nftNavigation';
 import type { NftRuleset } from './netfilter/nftables/model';
 import { version } from '../../package.json';
 
@@ -290,7 +290,7 @@ connection.onWorkspaceSymbol((p) => {
     if (model?.language === 'iptables-save') rulesets.push([document.uri, model.ruleset]);
     if (model?.language === 'nftables') nft.push([document.uri, model.nft]);
   }
-  return [...workspaceSymbols(p.query, rulesets), ...nftWorkspaceSymbols(p.query, nft)];
+  return workspaceSymbols(p.query, { iptables: rulesets, nft });
 });
 
 /** The open iptables-save and nftables documents among `uris`. */

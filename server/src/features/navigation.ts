@@ -1,12 +1,11 @@
 /**
  * Definition, references, symbols and folding for rulesets: chains are the functions of a dump.
  */
-import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange, type Location, type Position, type SymbolInformation } from 'vscode-languageserver';
+import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange, type Location, type Position } from 'vscode-languageserver';
 import type { DocumentModel } from '../analysis';
 import type { CriuLogAnalysis } from '../criu/analyse';
 import { tokenAt } from '../criu/explain';
 import { causeOf, outline, taskFolds, usesAt, type OutlineItem } from '../criu/navigation';
-import type { IptablesRuleset } from '../netfilter/iptables/model';
 import { nodeAt, referencesTo, ruleSummary } from '../netfilter/iptables/query';
 import { nftDefinition, nftFolding, nftReferences, nftSymbols } from './nftNavigation';
 import { traceFolds, traceOutline, type TraceOutlineItem } from '../ktrace/outline';
@@ -149,23 +148,6 @@ export function foldingRanges(model: DocumentModel): FoldingRange[] {
           if (k - 1 > start) out.push({ startLine: lines[start], endLine: lines[k - 1] });
           start = k;
         }
-      }
-    }
-  }
-  return out;
-}
-
-/** Chains of every open ruleset whose name contains the query (case-insensitive). */
-export function workspaceSymbols(query: string, models: Iterable<[string, IptablesRuleset]>, limit = 500): SymbolInformation[] {
-  const q = query.toLowerCase();
-  const out: SymbolInformation[] = [];
-  for (const [uri, ruleset] of models) {
-    for (const table of ruleset.tables) {
-      for (const chain of table.chains.values()) {
-        if (!chain.name.toLowerCase().includes(q)) continue;
-        const range = chain.declaration?.nameRange ?? table.range;
-        out.push({ name: chain.name, kind: chain.builtin ? SymbolKind.Event : SymbolKind.Function, containerName: table.name, location: { uri, range } });
-        if (out.length >= limit) return out;
       }
     }
   }

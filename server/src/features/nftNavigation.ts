@@ -2,7 +2,7 @@
  * Definition, references, symbols and folding for nftables files: tables hold chains, sets and
  * objects; chains hold rules; jumps name chains, `@name` names sets, `$name` names defines.
  */
-import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange, type Location, type Position, type SymbolInformation } from 'vscode-languageserver';
+import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange, type Location, type Position } from 'vscode-languageserver';
 import type { Range } from '../core/text';
 import type { NftRuleset } from '../netfilter/nftables/model';
 import { nodeAt, referencesTo, ruleSummary, variableReferences } from '../netfilter/nftables/query';
@@ -83,22 +83,6 @@ export function nftFolding(ruleset: NftRuleset): FoldingRange[] {
     for (const o of table.objects) fold(o.range);
     // Rules that span lines: anonymous chains (`jump { … }`) and sets written over several lines.
     for (const c of table.chains.values()) for (const r of c.rules) fold(r.range);
-  }
-  return out;
-}
-
-/** Chains and sets of every open nft file whose name contains the query (case-insensitive). */
-export function nftWorkspaceSymbols(query: string, models: Iterable<[string, NftRuleset]>, limit = 500): SymbolInformation[] {
-  const q = query.toLowerCase();
-  const out: SymbolInformation[] = [];
-  for (const [uri, ruleset] of models) {
-    for (const table of ruleset.tables) {
-      for (const chain of table.chains.values()) {
-        if (!chain.name.toLowerCase().includes(q)) continue;
-        out.push({ name: chain.name, kind: chain.base ? SymbolKind.Event : SymbolKind.Function, containerName: `${table.family} ${table.name}`, location: { uri, range: chain.nameRange } });
-        if (out.length >= limit) return out;
-      }
-    }
   }
   return out;
 }
